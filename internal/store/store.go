@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+)
+
+// Metric names follow Milvus.
+const (
+	MetricCosine = "COSINE"
+	MetricIP     = "IP"
+	MetricL2     = "L2"
+)
+
+// DefaultTextMaxBytes mirrors the notebook's VARCHAR(max_length=2048); like
+// Milvus it counts bytes, so a Japanese character costs 3.
+const DefaultTextMaxBytes = 2048
+
+// EmbedderInfo records which embedder produced a collection's vectors. Vectors
+// from different embedders live in different spaces, so a collection refuses
+// any other.
+type EmbedderInfo struct {
+	Name  string `json:"name"`
+	Model string `json:"model,omitempty"`
+	Dim   int    `json:"dim"`
+}
+
+// Schema describes a collection. The fixed fields are the notebook's: an
+// int64 id, a float vector of Dim dimensions and a text of at most
+// TextMaxBytes bytes; every other field is dynamic metadata.
+type Schema struct {
+	Dim          int          `json:"dim"`
+	Metric       string       `json:"metric"`
+	TextMaxBytes int          `json:"text_max_bytes"`
+	Embedder     EmbedderInfo `json:"embedder"`
+}
+
+// Row is one stored chunk. ID is chosen by the caller (kura derives it from
+// collection, source and text, see ingest.ChunkID), which is what makes
+// re-ingest idempotent. Fields holds the dynamic metadata; "source" is
+// required because incremental ingest and prune work per source.
+type Row struct {
+	ID     int64
+	Vector []float32
+	Text   string
+	Fields map[string]any
+}
+
+// Source returns the row's "source" field.
+func (r Row) Source() string {
+	s, _ := r.Fields["source"].(string)
+	return s
+}
+
+// SearchRequest is one top-k query.
+type SearchRequest struct {
+	Vector []float32
+	// Limit is k; must be > 0.
+	Limit int
+	// Filter is a boolean expression in Milvus syntax; empty means all rows.
+	Filter string
+	// OutputFields names the fields returned with each hit ("text", "source",
+	// any dynamic field, "id", or "*" for all). Empty returns none.
+	OutputFields []string
+}
+
+// Hit is one search result. Score follows the metric's Milvus convention:
+// similarity for COSINE and IP (higher is better), squared distance for L2
+// (lower is better). Hits are ordered best first.
+type Hit struct {
+	ID     int64          `json:"id"`
+	Score  float32        `json:"score"`
+	Entity map[string]any `json:"entity"`
+}
+
+// Stats describes a collection's contents.
+type Stats struct {
+	Rows      int64 `json:"rows"`
+	Sources   int64 `json:"sources"`
+	DiskBytes int64 `json:"disk_bytes"`
+}
+
+// Store holds named collections.
+//
+// Implementations must be safe for concurrent use by multiple goroutines.
+// Errors for missing or existing collections wrap ErrNotFound and ErrExists.
+type Store interface {
+	// List returns the collection names in lexical order.
+	List(ctx context.Context) ([]string, error)
+	// Create makes a new, empty collection. It fails with ErrExists if the
+	// name is taken, and with ErrInvalid if the name or schema is unusable.
+	Create(ctx context.Context, name string, schema Schema) (Collection, error)
+	// Open opens an existing collection; ErrNotFound if there is none.
+	Open(ctx context.Context, name string) (Collection, error)
+	// Drop removes a collection and all its rows; ErrNotFound if there is none.
+	Drop(ctx context.Context, name string) error
+	// Close releases every resource; open collections become unusable.
+	Close() error
+}
+
+// Collection is a set of rows with one schema.
+//
+// Writes are atomic per call: after Upsert or Delete returns nil the change
+// is durable (it survives a crash of the process); if it returns an error,
+// or the process dies during the call, none of it is visible. Upsert with
+// an existing ID replaces that row. All methods honour ctx cancellation
+// between units of work, never leaving a partial write.
+type Collection interface {
+	Name() string
+	Schema() Schema
+	// Upsert inserts or replaces rows. A row whose text is longer than
+	// Schema.TextMaxBytes, whose vector has the wrong dimension or which has
+	// no source fails the whole call with an error wrapping ErrInvalid.
+	Upsert(ctx context.Context, rows []Row) error
+	// Delete removes the rows with these ids; unknown ids are ignored.
+	Delete(ctx context.Context, ids []int64) error
+	// SourceIDs returns the ids of every row whose source is source.
+	SourceIDs(ctx context.Context, source string) ([]int64, error)
+	// Sources returns every distinct source, in lexical order.
+	Sources(ctx context.Context) ([]string, error)
+	// Search returns the best req.Limit rows matching req.Filter.
+	// A malformed filter fails with an error wrapping ErrInvalid.
+	Search(ctx context.Context, req SearchRequest) ([]Hit, error)
+	// Get returns the rows with these ids (missing ids are left out), with
+	// the requested output fields as in Search.
+	Get(ctx context.Context, ids []int64, outputFields []string) ([]Hit, error)
+	Stats(ctx context.Context) (Stats, error)
+	// Close releases the collection; the Store stays usable.
+	Close() error
+}
