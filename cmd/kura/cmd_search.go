@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kura-rag/kura/internal/embed"
+	"github.com/kura-rag/kura/internal/ingest"
+	"github.com/kura-rag/kura/internal/store"
+)
+
+type searchOptions struct {
+	embedder     embedderOptions
+	Limit        int
+	OutputFields string
+	Filter       string
+	JSON         bool
+	Queries      string
+}
+
+func newSearchCommand(g *globalOptions) *cobra.Command {
+	var o searchOptions
+	cmd := &cobra.Command{
+		Use:   "search QUERY",
+		Short: "Search a collection",
+		Long: `Embed QUERY with the collection's own embedder and print the top-k chunks.
+With --json, one JSON object per hit per line:
+  {"id": 42, "score": 0.83, "entity": {"text": "...", "source": "..."}}
+With --queries FILE.jsonl (lines {"id": "...", "query": "..."}), one line per query:
+  {"query_id": "...", "hits": [ ...hit objects... ]}
+Scores: COSINE and IP are similarities (higher is better), L2 is the squared
+distance (lower is better).`,
+		Example: `  kura search "GitOpsとは何ですか"
+  kura search -k 5 --filter 'source like "docs/ja/%"' --output-fields text,source,title "Argo CD"
+  kura search --queries questions.jsonl > hits.jsonl`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Queries == "" && len(args) == 0 {
+				return &usageError{errors.New("give a QUERY, or --queries FILE.jsonl for batch mode")}
+			}
+			if o.Queries != "" && len(args) > 0 {
+				return &usageError{errors.New("give either a QUERY or --queries, not both")}
+			}
+			if o.Limit <= 0 || o.Limit > 16384 {
+				return &usageError{fmt.Errorf("--limit %d is out of range 1..16384", o.Limit)}
+			}
+			return runSearch(cmd, g, &o, strings.Join(args, " "))
+		},
+	}
+	f := cmd.Flags()
+	o.embedder.register(f)
+	f.IntVarP(&o.Limit, "limit", "k", 3, "number of hits")
+	f.StringVar(&o.OutputFields, "output-fields", "text,source", `fields to return, comma-separated ("*" for all)`)
+	f.StringVar(&o.Filter, "filter", "", `Milvus boolean expression, e.g. 'subject == "technology" and year > 2020'`)
+	f.BoolVar(&o.JSON, "json", false, "print one JSON object per hit per line")
+	f.StringVar(&o.Queries, "queries", "", "batch mode: a JSONL file of {\"id\", \"query\"} lines")
+	return cmd
+}
+
+func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query string) error {
+	ctx := cmd.Context()
+	o.embedder.resolve(cmd.Flags())
+	st, err := g.openStore(true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	coll, err := g.openCollection(ctx, st, g.Collection)
+	if err != nil {
+		return err
+	}
+	defer coll.Close()
+
+	emb, err := queryEmbedder(coll.Schema(), &o.embedder, o.embedder.explicit(cmd.Flags()))
+	if err != nil {
+		return err
+	}
+	s := searcher{coll: coll, emb: emb, limit: o.Limit, filter: o.Filter, fields: splitFields(o.OutputFields)}
+	out := bufio.NewWriter(cmd.OutOrStdout())
+	defer out.Flush()
+	if o.Queries != "" {
+		return s.batch(ctx, o.Queries, out, cmd.ErrOrStderr(), embed.BatchSize(emb, o.embedder.BatchSize))
+	}
+	hits, err := s.search(ctx, []string{query})
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		enc := newJSONEncoder(out)
+		for _, h := range hits[0] {
+			if err := enc.Encode(h); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	printHits(out, hits[0], coll.Schema().Metric)
+	return nil
+}
+
+// queryEmbedder returns the embedder for queries: the collection's own,
+// or the one the user named, which must then match the collection's.
+func queryEmbedder(schema store.Schema, o *embedderOptions, explicit bool) (embed.Embedder, error) {
+	cfg := embed.Config{Name: schema.Embedder.Name, Model: schema.Embedder.Model, Dim: schema.Embedder.Dim}
+	if explicit {
+		cfg = o.config()
+	}
+	emb, err := embed.New(cfg)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	if err := ingest.CheckEmbedder(schema, emb.Info()); err != nil {
+		return nil, err
+	}
+	return emb, nil
+}
+
+type searcher struct {
+	coll   store.Collection
+	emb    embed.Embedder
+	limit  int
+	filter string
+	fields []string
+}
+
+// search embeds the queries in one call and searches each.
+func (s *searcher) search(ctx context.Context, queries []string) ([][]store.Hit, error) {
+	vecs, err := s.emb.Embed(ctx, queries, embed.ModeQuery)
+	if err != nil {
+		return nil, fmt.Errorf("embedding the query: %w", err)
+	}
+	if len(vecs) != len(queries) {
+		return nil, fmt.Errorf("embedder %s returned %d vectors for %d queries", s.emb.Info().Name, len(vecs), len(queries))
+	}
+	out := make([][]store.Hit, len(queries))
+	for i, v := range vecs {
+		hits, err := s.coll.Search(ctx, store.SearchRequest{Vector: v, Limit: s.limit, Filter: s.filter, OutputFields: s.fields})
+		if err != nil {
+			if errors.Is(err, store.ErrInvalid) {
+				return nil, &usageError{err}
+			}
+			return nil, err
+		}
+		if hits == nil {
+			hits = []store.Hit{}
+		}
+		out[i] = hits
+	}
+	return out, nil
+}
+
+type batchQuery struct {
+	ID    json.RawMessage `json:"id"`
+	Query string          `json:"query"`
+}
+
+// batch runs every query of a JSONL file, printing one line per query in
+// file order. Bad lines are reported and skipped.
+func (s *searcher) batch(ctx context.Context, file string, out io.Writer, errw io.Writer, batchSize int) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return &usageError{fmt.Errorf("--queries: %w", err)}
+	}
+	defer f.Close()
+	enc := newJSONEncoder(out)
+	var pending []batchQuery
+	skipped := 0
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		texts := make([]string, len(pending))
+		for i, q := range pending {
+			texts[i] = q.Query
+		}
+		results, err := s.search(ctx, texts)
+		if err != nil {
+			return err
+		}
+		for i, q := range pending {
+			if err := enc.Encode(struct {
+				QueryID json.RawMessage `json:"query_id"`
+				Hits    []store.Hit     `json:"hits"`
+			}{q.ID, results[i]}); err != nil {
+				return err
+			}
+		}
+		pending = pending[:0]
+		return nil
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	for line := 1; ; line++ {
+		raw, readErr := r.ReadBytes('\n')
+		raw = bytes.TrimSpace(raw)
+		if len(raw) > 0 {
+			var q batchQuery
+			switch err := json.Unmarshal(raw, &q); {
+			case err != nil:
+				fmt.Fprintf(errw, "%s:%d: skipped: not a JSON object with \"id\" and \"query\": %v\n", file, line, err)
+				skipped++
+			case strings.TrimSpace(q.Query) == "":
+				fmt.Fprintf(errw, "%s:%d: skipped: \"query\" is missing or empty\n", file, line)
+				skipped++
+			default:
+				if len(q.ID) == 0 || string(q.ID) == "null" {
+					q.ID, _ = json.Marshal(fmt.Sprint(line))
+				}
+				pending = append(pending, q)
+				if len(pending) == batchSize {
+					if err := flush(); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if readErr == io.EOF {
+			break
+		}
+		if readErr != nil {
+			return fmt.Errorf("--queries %s: %w", file, readErr)
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if skipped > 0 {
+		return &partialError{fmt.Sprintf("%d query lines skipped", skipped)}
+	}
+	return nil
+}
+
+func newJSONEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+func splitFields(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// printHits prints hits for people: rank, score, source, then the other
+// fields and the text indented.
+func printHits(w io.Writer, hits []store.Hit, metric string) {
+	if len(hits) == 0 {
+		fmt.Fprintln(w, "no hits")
+		return
+	}
+	scoreName := "score"
+	if metric == store.MetricL2 {
+		scoreName = "distance"
+	}
+	for i, h := range hits {
+		fmt.Fprintf(w, "%d. %s %.4f", i+1, scoreName, h.Score)
+		if src, ok := h.Entity["source"]; ok {
+			fmt.Fprintf(w, "  %v", src)
+		}
+		fmt.Fprintf(w, "  (id %d)\n", h.ID)
+		for _, k := range sortedKeys(h.Entity) {
+			if k == "text" || k == "source" {
+				continue
+			}
+			fmt.Fprintf(w, "   %s: %v\n", k, h.Entity[k])
+		}
+		if text, ok := h.Entity["text"].(string); ok {
+			fmt.Fprintf(w, "   %s\n", strings.ReplaceAll(strings.TrimSpace(text), "\n", "\n   "))
+		}
+		fmt.Fprintln(w)
+	}
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/kura-rag/kura/internal/embed"
+	"github.com/kura-rag/kura/internal/split"
+	"github.com/kura-rag/kura/internal/store"
+	"github.com/kura-rag/kura/internal/store/local"
+)
+
+// globalOptions are the flags every command shares. Each has an
+// environment variable; precedence is flag > environment (.env included) >
+// default.
+type globalOptions struct {
+	DataDir    string
+	Collection string
+	Store      string
+}
+
+const (
+	defaultDataDir    = "kura-data"
+	defaultCollection = "kura"
+)
+
+func newRootCommand() *cobra.Command {
+	var g globalOptions
+	root := &cobra.Command{
+		Use:   "kura",
+		Short: "Turn documents into a searchable knowledge base",
+		Long: `kura turns a folder of documents (Japanese and English) into a searchable,
+question-answerable knowledge base: collect → load → split → embed → store → search.
+It runs offline on an embedded store by default.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return g.resolve(cmd.Flags())
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.DataDir, "data", defaultDataDir, "data directory of the embedded store (env KURA_DATA)")
+	pf.StringVar(&g.Collection, "collection", defaultCollection, "collection name (env COLLECTION_NAME)")
+	pf.StringVar(&g.Store, "store", "local", "store backend: local (env KURA_STORE; MILVUS_URI selects milvus)")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{fmt.Errorf("%w (see kura %s --help)", err, cmd.Name())}
+	})
+
+	root.AddCommand(
+		newIngestCommand(&g),
+		newSplitCommand(),
+		newSearchCommand(&g),
+		newCollectionCommand(&g),
+		newQuickstartCommand(&g),
+	)
+	return root
+}
+
+// resolve applies environment variables to flags the user did not set.
+func (g *globalOptions) resolve(fs *pflag.FlagSet) error {
+	fromEnv(fs, "data", &g.DataDir, "KURA_DATA")
+	fromEnv(fs, "collection", &g.Collection, "COLLECTION_NAME")
+	fromEnv(fs, "store", &g.Store, "KURA_STORE")
+	if !fs.Changed("store") && os.Getenv("KURA_STORE") == "" && os.Getenv("MILVUS_URI") != "" {
+		g.Store = "milvus"
+	}
+	if g.Store != "local" && g.Store != "milvus" {
+		return &usageError{fmt.Errorf("unknown --store %q (use local or milvus)", g.Store)}
+	}
+	return nil
+}
+
+func fromEnv(fs *pflag.FlagSet, flag string, dst *string, env string) {
+	if fs.Changed(flag) {
+		return
+	}
+	if v, ok := os.LookupEnv(env); ok && v != "" {
+		*dst = v
+	}
+}
+
+// openStore opens the selected backend. Read-only opens let searches run
+// beside each other.
+func (g *globalOptions) openStore(readOnly bool) (store.Store, error) {
+	switch g.Store {
+	case "local":
+		return local.Open(g.DataDir, local.Options{ReadOnly: readOnly})
+	default:
+		return nil, &usageError{errors.New("the milvus store is not part of this build yet; unset MILVUS_URI or use --store local")}
+	}
+}
+
+// embedderOptions select the embedder (ingest, search, quickstart).
+type embedderOptions struct {
+	Name      string
+	Model     string
+	Dim       int
+	BatchSize int
+}
+
+func (o *embedderOptions) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Name, "embedder", "hash", "embedding provider: "+strings.Join(embed.Providers, ", ")+" (env KURA_EMBEDDER)")
+	fs.StringVar(&o.Model, "embed-model", "", "embedding model (provider default if empty)")
+	fs.IntVar(&o.Dim, "dim", 0, "vector dimension (hash embedder; default 1024)")
+	fs.IntVar(&o.BatchSize, "batch-size", embed.DefaultBatchSize, "texts per embedding request")
+}
+
+// explicit reports whether the user chose an embedder on the command line
+// or in the environment; search otherwise uses the collection's own.
+func (o *embedderOptions) explicit(fs *pflag.FlagSet) bool {
+	return fs.Changed("embedder") || fs.Changed("embed-model") || fs.Changed("dim") || os.Getenv("KURA_EMBEDDER") != ""
+}
+
+func (o *embedderOptions) resolve(fs *pflag.FlagSet) {
+	fromEnv(fs, "embedder", &o.Name, "KURA_EMBEDDER")
+}
+
+func (o *embedderOptions) config() embed.Config {
+	return embed.Config{Name: o.Name, Model: o.Model, Dim: o.Dim}
+}
+
+// splitterOptions select and configure the splitter (ingest, split).
+type splitterOptions struct {
+	Kind       string
+	Size       int
+	Overlap    int
+	Separator  string
+	Separators string
+}
+
+func (o *splitterOptions) register(fs *pflag.FlagSet) {
+	d := split.DefaultOptions()
+	fs.StringVar(&o.Kind, "splitter", d.Kind, "splitter: ja (Japanese-aware, bounded), recursive or character (LangChain-exact)")
+	fs.IntVar(&o.Size, "chunk-size", d.ChunkSize, "maximum chunk length in characters (Unicode code points)")
+	fs.IntVar(&o.Overlap, "chunk-overlap", d.ChunkOverlap, "characters shared by neighbouring chunks")
+	fs.StringVar(&o.Separator, "separator", d.Separator, `separator of the character splitter (escapes like "\n" are understood)`)
+	fs.StringVar(&o.Separators, "separators", "", `separators of the recursive splitter, a JSON array (default ["\n\n","\n"," ",""])`)
+}
+
+func (o *splitterOptions) options() (split.Options, error) {
+	opts := split.Options{
+		Kind:         o.Kind,
+		ChunkSize:    o.Size,
+		ChunkOverlap: o.Overlap,
+		Separator:    unescape(o.Separator),
+	}
+	if o.Separators != "" {
+		if err := json.Unmarshal([]byte(o.Separators), &opts.Separators); err != nil {
+			return opts, &usageError{fmt.Errorf(`--separators must be a JSON array of strings such as ["\n\n","\n","。",""]: %v`, err)}
+		}
+	}
+	if _, err := split.New(opts); err != nil {
+		return opts, &usageError{err}
+	}
+	return opts, nil
+}
+
+// unescape turns the two-character sequences a shell passes through
+// literally ("\n", "\t") into the characters users mean. A string that is
+// not a valid Go-quoted body is used as is.
+func unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	if u, err := strconv.Unquote(`"` + strings.ReplaceAll(s, `"`, `\"`) + `"`); err == nil {
+		return u
+	}
+	return s
+}
+
+// parseSet turns --set key=value flags into metadata. Values that read as
+// JSON numbers or booleans are stored as such, so filters like
+// `year > 2020` work; everything else is a string.
+func parseSet(pairs []string) (map[string]any, error) {
+	out := make(map[string]any, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, &usageError{fmt.Errorf("--set %q: want key=value", p)}
+		}
+		if !validFieldName(k) {
+			return nil, &usageError{fmt.Errorf("--set %q: field names are letters, digits and _, starting with a letter or _", p)}
+		}
+		if k == "id" || k == "text" || k == "vector" || k == "source" || k == "chunk_index" {
+			return nil, &usageError{fmt.Errorf("--set %q: %s is set by kura itself", p, k)}
+		}
+		out[k] = scalar(v)
+	}
+	return out, nil
+}
+
+func scalar(v string) any {
+	switch v {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if i, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return i
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "xXnN") {
+		return f
+	}
+	return v
+}
+
+func validFieldName(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// absData is the data directory as an absolute path, for messages.
+func (g *globalOptions) absData() string {
+	if abs, err := filepath.Abs(g.DataDir); err == nil {
+		return abs
+	}
+	return g.DataDir
+}
+
+// openCollection opens an existing collection, with a next step when it
+// does not exist.
+func (g *globalOptions) openCollection(ctx context.Context, st store.Store, name string) (store.Collection, error) {
+	coll, err := st.Open(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("collection %q does not exist in %s; create it with `kura ingest PATH --collection %s` or see `kura collection list`", name, g.absData(), name)
+	}
+	return coll, err
+}
