@@ -1,0 +1,39 @@
+// Package document is the first stage of kura's pipeline:
+//
+//	collect → load → split → embed → store
+//
+// [Collect] turns command-line arguments (files, directories, globs) into a
+// deterministic, de-duplicated list of file paths. [Load] reads one file and
+// returns the [Document] values it holds: one for .txt, .md and .html files,
+// one per line for .jsonl files. The split stage (internal/split) cuts each
+// Document's Text into chunks; nothing here knows about chunks, vectors or
+// stores.
+//
+// # Text is always clean UTF-8
+//
+// Every Document's Text and Title are valid UTF-8 with "\n" line endings,
+// whatever the file used. Japanese documents in the wild are often Shift_JIS
+// (really Windows-31J / CP932), EUC-JP or ISO-2022-JP, so [Decode] detects
+// those besides UTF-8 and UTF-16 with a byte order mark. Legacy encodings are
+// recognised by decoding strictly and, when several decode cleanly, by how
+// plausible the result is as Japanese text; a file no candidate explains is
+// skipped rather than loaded as mojibake, because mojibake poisons search
+// results silently.
+//
+// # Errors
+//
+// Problems come in two sizes. A [*SkipError] means the whole file was not
+// loaded (unsupported extension, binary content, unknown encoding, empty, too
+// large); it wraps one of the sentinels in errors.go so callers can count
+// reasons with errors.Is. A [*RecordError] means one JSONL line was skipped
+// while the rest of the file loaded. Both print as one line that names the
+// file (and line) and say what to do, so the CLI can show them as they are.
+//
+// # Caveats
+//
+// HTML main-text extraction is a heuristic: it drops navigation, headers,
+// footers, forms and scripts, and prefers <main> or the largest <article>.
+// Markdown front matter is read only for simple "key: value" scalars; nested
+// YAML is ignored. Detection cannot tell apart encodings on pure ASCII input,
+// which does not matter because every candidate decodes ASCII identically.
+package document

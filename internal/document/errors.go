@@ -1,0 +1,72 @@
+package document
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. A [*SkipError] or [*RecordError] wraps one of them, so
+// callers can test the reason with errors.Is without parsing messages.
+var (
+	// ErrUnsupported: the file's extension is not one kura reads.
+	ErrUnsupported = errors.New("unsupported file type")
+	// ErrBinary: the content is not text (NUL bytes, many control
+	// characters, or the signature of a known binary format).
+	ErrBinary = errors.New("binary content")
+	// ErrEmpty: nothing but whitespace was left after decoding (and, for
+	// HTML and Markdown, after removing markup and front matter).
+	ErrEmpty = errors.New("empty document")
+	// ErrUndecodable: the bytes are not valid UTF-8, UTF-16 (with BOM),
+	// Shift_JIS, EUC-JP or ISO-2022-JP, or decode only to implausible text.
+	ErrUndecodable = errors.New("unknown text encoding")
+	// ErrTooLarge: the file exceeds [LoadOptions].MaxFileSize.
+	ErrTooLarge = errors.New("file too large")
+	// ErrNoDocuments: a JSONL file in which every line was skipped.
+	ErrNoDocuments = errors.New("no documents")
+	// ErrBadRecord: one JSONL line could not become a Document.
+	ErrBadRecord = errors.New("bad record")
+	// ErrNoMatch: a [Collect] argument named nothing loadable.
+	ErrNoMatch = errors.New("nothing to read")
+)
+
+// SkipError reports a file that was not loaded at all. Error() is one line:
+//
+//	photos/a.png: skipped: unsupported extension ".png" (kura reads .txt .md .markdown .html .htm .jsonl)
+//
+// Err is a sentinel from this package or the underlying I/O error.
+type SkipError struct {
+	Path   string
+	Reason string
+	Err    error
+}
+
+func (e *SkipError) Error() string {
+	if e.Path == "" {
+		return "skipped: " + e.Reason
+	}
+	return e.Path + ": skipped: " + e.Reason
+}
+
+func (e *SkipError) Unwrap() error { return e.Err }
+
+// RecordError reports one skipped line of a JSONL file; the rest of the file
+// was loaded. Error() reads "path:LINE: skipped: reason", the form editors
+// and terminals recognise as a jump target.
+type RecordError struct {
+	Path   string
+	Line   int
+	Reason string
+	Err    error // underlying cause, e.g. a *json.SyntaxError; may be nil
+}
+
+func (e *RecordError) Error() string {
+	return fmt.Sprintf("%s:%d: skipped: %s", e.Path, e.Line, e.Reason)
+}
+
+// Unwrap lets errors.Is match both ErrBadRecord and the cause.
+func (e *RecordError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrBadRecord}
+	}
+	return []error{ErrBadRecord, e.Err}
+}
