@@ -87,7 +87,9 @@ type Store interface {
 	// List returns the collection names in lexical order.
 	List(ctx context.Context) ([]string, error)
 	// Create makes a new, empty collection. It fails with ErrExists if the
-	// name is taken, and with ErrInvalid if the name or schema is unusable.
+	// name is taken, and with ErrInvalid if the name (see ValidateName) or
+	// schema is unusable. The schema is stored as Schema.Normalize returns
+	// it, so a zero TextMaxBytes becomes DefaultTextMaxBytes.
 	Create(ctx context.Context, name string, schema Schema) (Collection, error)
 	// Open opens an existing collection; ErrNotFound if there is none.
 	Open(ctx context.Context, name string) (Collection, error)

@@ -1,0 +1,174 @@
+package local
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// vcache is the in-memory copy of a collection that exact search scans: the
+// ids, their vectors in one contiguous slice, and (once a filter needs them)
+// the decoded dynamic fields. It is derived from the rows bucket, built on
+// the first Search and kept in step by writes through the same Store.
+type vcache struct {
+	dim    int
+	ids    []int64
+	vecs   []float32 // len(ids)*dim
+	pos    map[int64]int
+	fields []map[string]any // nil until a filter needs them; else len(ids)
+}
+
+func (c *vcache) len() int { return len(c.ids) }
+
+func (c *vcache) vec(i int) []float32 {
+	return c.vecs[i*c.dim : (i+1)*c.dim : (i+1)*c.dim]
+}
+
+// put inserts or replaces a committed row.
+func (c *vcache) put(p prepared) error {
+	var f map[string]any
+	if c.fields != nil {
+		rv, err := decodeRow(p.val)
+		if err != nil {
+			return err
+		}
+		if f, err = rv.decodeFields(); err != nil {
+			return err
+		}
+	}
+	if i, ok := c.pos[p.id]; ok {
+		copy(c.vec(i), p.vec)
+		if c.fields != nil {
+			c.fields[i] = f
+		}
+		return nil
+	}
+	c.pos[p.id] = len(c.ids)
+	c.ids = append(c.ids, p.id)
+	c.vecs = append(c.vecs, p.vec...)
+	if c.fields != nil {
+		c.fields = append(c.fields, f)
+	}
+	return nil
+}
+
+// remove deletes a row by moving the last one into its place; search breaks
+// ties by id, so the order of rows does not matter.
+func (c *vcache) remove(id int64) {
+	i, ok := c.pos[id]
+	if !ok {
+		return
+	}
+	last := len(c.ids) - 1
+	if i != last {
+		c.ids[i] = c.ids[last]
+		copy(c.vec(i), c.vec(last))
+		c.pos[c.ids[i]] = i
+		if c.fields != nil {
+			c.fields[i] = c.fields[last]
+		}
+	}
+	c.ids = c.ids[:last]
+	c.vecs = c.vecs[:last*c.dim]
+	if c.fields != nil {
+		c.fields[last] = nil
+		c.fields = c.fields[:last]
+	}
+	delete(c.pos, id)
+}
+
+// ensureCache builds the cache, with the fields if withFields, unless it is
+// there already.
+func (sh *shared) ensureCache(withFields bool) error {
+	ready := func() bool { return sh.cache != nil && (!withFields || sh.cache.fields != nil) }
+	sh.mu.RLock()
+	ok, closed := ready(), sh.closed
+	sh.mu.RUnlock()
+	if closed {
+		return sh.errClosed()
+	}
+	if ok {
+		return nil
+	}
+	sh.wmu.Lock()
+	defer sh.wmu.Unlock()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed {
+		return sh.errClosed()
+	}
+	if ready() {
+		return nil
+	}
+	return sh.db.View(func(tx *bolt.Tx) error {
+		if sh.cache == nil {
+			c, err := loadCache(tx, sh.schema.Dim, withFields)
+			if err != nil {
+				return corrupt(sh.name, sh.path, err)
+			}
+			sh.cache = c
+			return nil
+		}
+		if err := sh.cache.loadFields(tx); err != nil {
+			return corrupt(sh.name, sh.path, err)
+		}
+		return nil
+	})
+}
+
+func loadCache(tx *bolt.Tx, dim int, withFields bool) (*vcache, error) {
+	n := int(readCounters(tx.Bucket(bucketMeta)).rows)
+	c := &vcache{
+		dim:  dim,
+		ids:  make([]int64, 0, n),
+		vecs: make([]float32, 0, n*dim),
+		pos:  make(map[int64]int, n),
+	}
+	if withFields {
+		c.fields = make([]map[string]any, 0, n)
+	}
+	cur := tx.Bucket(bucketRows).Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		if len(k) != 8 {
+			return nil, fmt.Errorf("bad row key %x", k)
+		}
+		id := keyID(k)
+		rv, err := decodeRow(v)
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", id, err)
+		}
+		if rv.dim() != dim {
+			return nil, fmt.Errorf("row %d has %d dimensions, the schema %d", id, rv.dim(), dim)
+		}
+		c.pos[id] = len(c.ids)
+		c.ids = append(c.ids, id)
+		c.vecs = rv.vector(c.vecs)
+		if withFields {
+			f, err := rv.decodeFields()
+			if err != nil {
+				return nil, fmt.Errorf("row %d: %w", id, err)
+			}
+			c.fields = append(c.fields, f)
+		}
+	}
+	return c, nil
+}
+
+func (c *vcache) loadFields(tx *bolt.Tx) error {
+	fields := make([]map[string]any, len(c.ids))
+	for i, id := range c.ids {
+		v := tx.Bucket(bucketRows).Get(idKey(id))
+		if v == nil {
+			return fmt.Errorf("row %d is cached but not stored", id)
+		}
+		rv, err := decodeRow(v)
+		if err != nil {
+			return fmt.Errorf("row %d: %w", id, err)
+		}
+		if fields[i], err = rv.decodeFields(); err != nil {
+			return fmt.Errorf("row %d: %w", id, err)
+		}
+	}
+	c.fields = fields
+	return nil
+}

@@ -1,0 +1,269 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/kura-rag/kura/internal/store"
+	"github.com/kura-rag/kura/internal/store/filter"
+)
+
+// parallelMin is the row count from which a scan is split across
+// GOMAXPROCS goroutines; below it the goroutines cost more than they save.
+const parallelMin = 4096
+
+// Search is an exact (brute-force) top-k scan of the vector cache.
+func (c *Collection) Search(ctx context.Context, req store.SearchRequest) ([]store.Hit, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
+	sh := c.sh
+	if req.Limit <= 0 {
+		return nil, fmt.Errorf("%w: search limit is %d; it must be at least 1", store.ErrInvalid, req.Limit)
+	}
+	if len(req.Vector) != sh.schema.Dim {
+		return nil, fmt.Errorf("%w: query vector has %d dimensions, collection %s has %d", store.ErrInvalid, len(req.Vector), sh.name, sh.schema.Dim)
+	}
+	for i, v := range req.Vector {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("%w: query vector[%d] is %v", store.ErrInvalid, i, v)
+		}
+	}
+	var expr *filter.Expr
+	needFields, needText := false, false
+	if strings.TrimSpace(req.Filter) != "" {
+		var err error
+		if expr, err = filter.Parse(req.Filter); err != nil {
+			return nil, fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		}
+		for _, f := range expr.Fields() {
+			switch f {
+			case "id":
+			case "text":
+				needText = true
+			default:
+				needFields = true
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q := req.Vector
+	if sh.schema.Metric == store.MetricCosine {
+		q = normalize(q)
+	}
+	if err := sh.ensureCache(needFields); err != nil {
+		return nil, err
+	}
+
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if sh.closed || sh.cache == nil {
+		return nil, sh.errClosed()
+	}
+	cache := sh.cache
+	var tx *bolt.Tx
+	if needText || len(req.OutputFields) > 0 {
+		var err error
+		if tx, err = sh.db.Begin(false); err != nil {
+			return nil, err
+		}
+		defer tx.Rollback()
+	}
+
+	var accept func(i int) bool
+	if expr != nil {
+		var rows *bolt.Bucket
+		if needText {
+			rows = tx.Bucket(bucketRows)
+		}
+		accept = func(i int) bool {
+			return expr.Eval(func(field string) (any, bool) {
+				switch field {
+				case "id":
+					return cache.ids[i], true
+				case "text":
+					v := rows.Get(idKey(cache.ids[i]))
+					if v == nil {
+						return nil, false
+					}
+					rv, err := decodeRow(v)
+					if err != nil {
+						return nil, false
+					}
+					return string(rv.text), true
+				}
+				if cache.fields == nil {
+					return nil, false
+				}
+				v, ok := cache.fields[i][field]
+				return v, ok
+			})
+		}
+	}
+
+	// A bbolt transaction must not be shared between goroutines, so a
+	// filter on the text is evaluated by one.
+	workers := 1
+	if cache.len() >= parallelMin && !needText {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	top, err := cache.topK(ctx, q, req.Limit, sh.schema.Metric, accept, workers)
+	if err != nil {
+		return nil, err
+	}
+
+	hits := make([]store.Hit, len(top))
+	for i, s := range top {
+		hits[i] = store.Hit{ID: s.id, Score: s.score, Entity: map[string]any{}}
+		if len(req.OutputFields) == 0 {
+			continue
+		}
+		v := tx.Bucket(bucketRows).Get(idKey(s.id))
+		if v == nil {
+			return nil, fmt.Errorf("row %d is cached but not stored in collection %s", s.id, sh.name)
+		}
+		if hits[i].Entity, err = entity(s.id, v, req.OutputFields); err != nil {
+			return nil, corrupt(sh.name, sh.path, err)
+		}
+	}
+	return hits, nil
+}
+
+type scored struct {
+	id    int64
+	score float32
+}
+
+// ranker orders scored rows: better reports whether a ranks before b. Ties
+// go to the smaller id, so results do not depend on the cache order.
+type ranker struct{ lowerFirst bool }
+
+func (r ranker) better(a, b scored) bool {
+	if a.score != b.score {
+		return (a.score < b.score) == r.lowerFirst
+	}
+	return a.id < b.id
+}
+
+// topHeap keeps the k best rows seen, the worst of them at the root.
+type topHeap struct {
+	r ranker
+	k int
+	h []scored
+}
+
+func (t *topHeap) offer(s scored) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, s)
+		t.up(len(t.h) - 1)
+		return
+	}
+	if !t.r.better(s, t.h[0]) {
+		return
+	}
+	t.h[0] = s
+	t.down(0)
+}
+
+// worse is the heap order: the root is the row every other one beats.
+func (t *topHeap) worse(i, j int) bool { return t.r.better(t.h[j], t.h[i]) }
+
+func (t *topHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !t.worse(i, p) {
+			return
+		}
+		t.h[i], t.h[p] = t.h[p], t.h[i]
+		i = p
+	}
+}
+
+func (t *topHeap) down(i int) {
+	n := len(t.h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && t.worse(r, l) {
+			m = r
+		}
+		if !t.worse(m, i) {
+			return
+		}
+		t.h[i], t.h[m] = t.h[m], t.h[i]
+		i = m
+	}
+}
+
+// topK scans the cache with the given number of workers, each over a
+// contiguous range with its own heap, and merges their results.
+func (c *vcache) topK(ctx context.Context, q []float32, k int, metric string, accept func(int) bool, workers int) ([]scored, error) {
+	n := c.len()
+	k = min(k, n)
+	if k == 0 {
+		return []scored{}, nil
+	}
+	r := ranker{lowerFirst: metric == store.MetricL2}
+	dist := dot
+	if metric == store.MetricL2 {
+		dist = sqL2
+	}
+	workers = max(1, min(workers, n/1024))
+	heaps := make([]topHeap, workers)
+	errs := make([]error, workers)
+	scan := func(w, lo, hi int) {
+		t := &heaps[w]
+		*t = topHeap{r: r, k: k, h: make([]scored, 0, k)}
+		for i := lo; i < hi; i++ {
+			if (i-lo)&4095 == 4095 {
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+			if accept != nil && !accept(i) {
+				continue
+			}
+			t.offer(scored{id: c.ids[i], score: dist(q, c.vec(i))})
+		}
+	}
+	if workers == 1 {
+		scan(0, 0, n)
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			lo, hi := n*w/workers, n*(w+1)/workers
+			wg.Go(func() { scan(w, lo, hi) })
+		}
+		wg.Wait()
+	}
+	var all []scored
+	for w := range workers {
+		if errs[w] != nil {
+			return nil, errs[w]
+		}
+		all = append(all, heaps[w].h...)
+	}
+	slices.SortFunc(all, func(a, b scored) int {
+		switch {
+		case r.better(a, b):
+			return -1
+		case r.better(b, a):
+			return 1
+		}
+		return 0
+	})
+	return all[:min(k, len(all))], nil
+}

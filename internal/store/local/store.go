@@ -1,0 +1,408 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/kura-rag/kura/internal/store"
+)
+
+// DefaultLockTimeout is how long Open waits for another process to release
+// a collection when Options.LockTimeout is zero.
+const DefaultLockTimeout = 2 * time.Second
+
+const (
+	collectionsDir = "collections"
+	rowsFile       = "rows.db"
+)
+
+// Options configure a [Store]. The zero value opens read-write and waits
+// [DefaultLockTimeout] for a collection another process holds.
+type Options struct {
+	// ReadOnly opens every collection with a shared lock, so that several
+	// readers (search, describe) can run at once; writes, Create and Drop
+	// fail with an error wrapping store.ErrInvalid.
+	ReadOnly bool
+	// LockTimeout bounds the wait for a collection another process holds
+	// (exclusively for writing, or shared for reading when this store
+	// writes). After it the open fails with store.ErrLocked.
+	LockTimeout time.Duration
+
+	// noSync turns off fsync; only benchmarks that build large fixtures set it.
+	noSync bool
+}
+
+// Store is the embedded store: a directory with one bbolt file per
+// collection. It is safe for concurrent use. Opening the same collection
+// twice through one Store shares a single file handle and vector cache.
+type Store struct {
+	dir  string
+	opts Options
+
+	mu     sync.Mutex
+	open   map[string]*shared
+	closed bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the store in dir, creating the directory unless opts.ReadOnly
+// is set. Opening is cheap: collections are opened (and locked) by
+// [Store.Open] and [Store.Create].
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = DefaultLockTimeout
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Join(dir, collectionsDir), 0o755); err != nil {
+			return nil, fmt.Errorf("cannot create the kura data directory: %w", err)
+		}
+	} else if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("kura data directory %s is not a directory", dir)
+	}
+	return &Store{dir: dir, opts: opts, open: map[string]*shared{}}, nil
+}
+
+// Dir returns the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) collectionDir(name string) string {
+	return filepath.Join(s.dir, collectionsDir, name)
+}
+
+func (s *Store) errReadOnly(op, name string) error {
+	return fmt.Errorf("%w: cannot %s collection %s: the store was opened read-only", store.ErrInvalid, op, name)
+}
+
+var errStoreClosed = errors.New("kura store is closed")
+
+// List returns the names of the collections in lexical order. It does not
+// open (or lock) them.
+func (s *Store) List(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(filepath.Join(s.dir, collectionsDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return []string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot list collections: %w", err)
+	}
+	names := []string{}
+	for _, e := range entries {
+		// Temporary directories of Create and Drop start with a dot, which no
+		// valid name does.
+		if !e.IsDir() || store.ValidateName(e.Name()) != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(s.collectionDir(e.Name()), rowsFile)); err != nil {
+			continue
+		}
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Create makes a collection. The file is built under a temporary name and
+// renamed into place, so a crash never leaves a half-made collection.
+func (s *Store) Create(ctx context.Context, name string, schema store.Schema) (store.Collection, error) {
+	if err := store.ValidateName(name); err != nil {
+		return nil, err
+	}
+	schema, err := schema.Normalize()
+	if err != nil {
+		return nil, fmt.Errorf("cannot create collection %s: %w", name, err)
+	}
+	if s.opts.ReadOnly {
+		return nil, s.errReadOnly("create", name)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errStoreClosed
+	}
+	final := s.collectionDir(name)
+	if _, err := os.Stat(final); err == nil {
+		return nil, fmt.Errorf("%w: %s", store.ErrExists, name)
+	}
+	tmp, err := s.tempDir("create")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp) // a no-op once renamed
+	if err := initFile(filepath.Join(tmp, rowsFile), schema); err != nil {
+		return nil, fmt.Errorf("cannot create collection %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		if _, serr := os.Stat(final); serr == nil {
+			return nil, fmt.Errorf("%w: %s", store.ErrExists, name)
+		}
+		return nil, fmt.Errorf("cannot create collection %s: %w", name, err)
+	}
+	syncDir(filepath.Join(s.dir, collectionsDir))
+	sh, err := s.openSharedLocked(name)
+	if err != nil {
+		return nil, err
+	}
+	return &Collection{sh: sh, store: s}, nil
+}
+
+func (s *Store) tempDir(purpose string) (string, error) {
+	var r [8]byte
+	_, _ = rand.Read(r[:])
+	dir := filepath.Join(s.dir, collectionsDir, "."+purpose+"-"+hex.EncodeToString(r[:]))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", fmt.Errorf("cannot %s collection: %w", purpose, err)
+	}
+	return dir, nil
+}
+
+// initFile writes a new collection file with its schema and zero counters.
+func initFile(path string, schema store.Schema) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return err
+	}
+	js, err := json.Marshal(schema)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketRows); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketSources); err != nil {
+			return err
+		}
+		for k, v := range map[string][]byte{
+			string(keyFormat):  []byte(formatVersion),
+			string(keySchema):  js,
+			string(keyRows):    putUint64(make([]byte, 8), 0),
+			string(keySources): putUint64(make([]byte, 8), 0),
+		} {
+			if err := meta.Put([]byte(k), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir makes a rename durable. Errors are ignored: some filesystems
+// cannot sync directories, and the rename itself has succeeded.
+func syncDir(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		_ = f.Sync()
+		f.Close()
+	}
+}
+
+// Open opens an existing collection.
+func (s *Store) Open(ctx context.Context, name string) (store.Collection, error) {
+	if err := store.ValidateName(name); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errStoreClosed
+	}
+	sh, err := s.openSharedLocked(name)
+	if err != nil {
+		return nil, err
+	}
+	return &Collection{sh: sh, store: s}, nil
+}
+
+// openSharedLocked returns the shared state of collection name, opening its
+// file if this Store has not yet. s.mu must be held.
+func (s *Store) openSharedLocked(name string) (*shared, error) {
+	if sh := s.open[name]; sh != nil {
+		sh.refs++
+		return sh, nil
+	}
+	path := filepath.Join(s.collectionDir(name), rowsFile)
+	db, err := s.openFile(name, path, s.opts.ReadOnly)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := readMeta(db)
+	if err != nil {
+		db.Close()
+		return nil, corrupt(name, path, err)
+	}
+	sh := &shared{name: name, path: path, db: db, schema: schema, readOnly: s.opts.ReadOnly, refs: 1}
+	s.open[name] = sh
+	return sh, nil
+}
+
+// openFile opens and locks a collection's bbolt file, translating bbolt's
+// errors into the store's.
+func (s *Store) openFile(name, path string, readOnly bool) (db *bolt.DB, err error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s (no %s)", store.ErrNotFound, name, path)
+	}
+	defer func() {
+		// bbolt trusts its file; a damaged one must not crash kura.
+		if r := recover(); r != nil {
+			db, err = nil, corrupt(name, path, fmt.Errorf("%v", r))
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{
+		Timeout:      s.opts.LockTimeout,
+		ReadOnly:     readOnly,
+		NoSync:       s.opts.noSync,
+		FreelistType: bolt.FreelistMapType,
+	})
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("%w: another kura process is writing to collection %s (or reading it while this one wants to write); wait for it to finish or stop it, then retry (waited %v for %s)",
+			store.ErrLocked, name, s.opts.LockTimeout, path)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%w: %s", store.ErrNotFound, name)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+		return nil, corrupt(name, path, err)
+	default:
+		return nil, fmt.Errorf("cannot open collection %s (%s): %w", name, path, err)
+	}
+}
+
+// ErrCorrupt is wrapped by errors for a collection file that is damaged or
+// not a kura collection.
+var ErrCorrupt = errors.New("collection file is damaged or not a kura collection")
+
+func corrupt(name, path string, cause error) error {
+	return fmt.Errorf("%w: collection %s (%s): %v; restore the directory from a backup, or drop the collection and ingest again",
+		ErrCorrupt, name, path, cause)
+}
+
+// readMeta checks the format and returns the schema.
+func readMeta(db *bolt.DB) (schema store.Schema, err error) {
+	err = db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || tx.Bucket(bucketRows) == nil || tx.Bucket(bucketSources) == nil {
+			return errors.New("it has no kura buckets")
+		}
+		if f := meta.Get(keyFormat); string(f) != formatVersion {
+			return fmt.Errorf("format %q, this kura reads %q", f, formatVersion)
+		}
+		if err := json.Unmarshal(meta.Get(keySchema), &schema); err != nil {
+			return fmt.Errorf("schema: %v", err)
+		}
+		if schema.Dim <= 0 {
+			return fmt.Errorf("schema has dimension %d", schema.Dim)
+		}
+		return nil
+	})
+	return schema, err
+}
+
+// Drop removes a collection. It takes the collection's write lock first, so
+// it fails with store.ErrLocked while another process uses it; handles of
+// this Store on the collection become unusable.
+func (s *Store) Drop(ctx context.Context, name string) error {
+	if err := store.ValidateName(name); err != nil {
+		return err
+	}
+	if s.opts.ReadOnly {
+		return s.errReadOnly("drop", name)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errStoreClosed
+	}
+	if sh := s.open[name]; sh != nil {
+		sh.close()
+		delete(s.open, name)
+	}
+	dir := s.collectionDir(name)
+	path := filepath.Join(dir, rowsFile)
+	db, err := s.openFile(name, path, false)
+	if err != nil && !errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	// Move it out of sight while holding the lock, so no other process can
+	// open it between the unlock and the removal.
+	var r [8]byte
+	_, _ = rand.Read(r[:])
+	tmp := filepath.Join(s.dir, collectionsDir, ".drop-"+hex.EncodeToString(r[:]))
+	rerr := os.Rename(dir, tmp)
+	if db != nil {
+		db.Close()
+	}
+	if rerr != nil {
+		return fmt.Errorf("cannot drop collection %s: %w", name, rerr)
+	}
+	syncDir(filepath.Join(s.dir, collectionsDir))
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("collection %s is dropped but its files remain in %s: %w", name, tmp, err)
+	}
+	return nil
+}
+
+// Close closes every collection opened through s. It is safe to call twice.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	for name, sh := range s.open {
+		errs = append(errs, sh.close())
+		delete(s.open, name)
+	}
+	return errors.Join(errs...)
+}
+
+// release drops one reference to sh and closes its file with the last one.
+func (s *Store) release(sh *shared) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open[sh.name] != sh {
+		return nil // already closed by Drop or Store.Close
+	}
+	sh.refs--
+	if sh.refs > 0 {
+		return nil
+	}
+	delete(s.open, sh.name)
+	return sh.close()
+}
