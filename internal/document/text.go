@@ -58,7 +58,8 @@ func loadMarkdown(src string, data []byte) ([]Document, error) {
 	}
 	title := ""
 	if t, ok := meta["title"]; ok {
-		title = strings.TrimSpace(toString(t))
+		// Quoted YAML may hold escaped line breaks; a title is one line.
+		title = collapse(toString(t))
 		delete(meta, "title")
 	}
 	if title == "" {
