@@ -46,9 +46,10 @@ func (e *Expr) Fields() []string {
 
 // String returns the canonical form: lower-case keywords, single spaces,
 // double-quoted strings, decimal numbers, the field first in a
-// comparison, and parentheses only where precedence needs them (and always
-// around the operand of not). Parsing it yields an equivalent Expr with the
-// same String.
+// comparison, chains of and/or flattened, and parentheses around every
+// and inside an or and around the operand of not, so the reading never
+// depends on precedence. Parsing it yields an equivalent Expr with the same
+// String.
 func (e *Expr) String() string {
 	var b strings.Builder
 	e.root.write(&b)
