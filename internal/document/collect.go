@@ -64,6 +64,11 @@ func (c *collector) problem(format string, a ...any) {
 
 func (c *collector) arg(arg string) {
 	c.found = false
+	if arg == "" {
+		// os.Stat("") fails, and the cleaned name "." would mislead.
+		c.problem(`"": empty path argument: %w`, ErrNoMatch)
+		return
+	}
 	fi, err := os.Stat(arg)
 	switch {
 	case err == nil && fi.IsDir():

@@ -58,6 +58,7 @@ func TestCollect(t *testing.T) {
 		"empty: nothing to read (no .txt .md .markdown .html .htm .jsonl files in the directory)",
 		"other/broken.txt: broken symbolic link: file does not exist")
 	f([]string{"[bad"}, nil, "[bad: syntax error in pattern")
+	f([]string{""}, nil, `"": empty path argument: nothing to read`)
 
 	abs := filepath.ToSlash(filepath.Join(dir, "top.txt"))
 	f([]string{abs, "top.txt"}, []string{abs})

@@ -79,6 +79,7 @@ func TestLoadMarkdown(t *testing.T) {
 	f("setext.markdown", "Setext Title\n============\n\ntext", "Setext Title", "Setext Title\n============\n\ntext", nil)
 	f("no-title.md", "just text\r\nmore", "no-title", "just text\nmore", nil)
 	f("unclosed.md", "---\nnot front matter\n", "unclosed", "---\nnot front matter\n", nil)
+	f("fm-escaped.md", "---\ntitle: \"a\\r\\nb\\tc\"\n---\nbody", "a b c", "body", nil)
 	f("fm-crlf.md", "---\r\ntitle: CRLF\r\n---\r\nbody\r\n", "CRLF", "body\n", nil)
 }
 
