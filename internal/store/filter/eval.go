@@ -125,6 +125,16 @@ func compileCmp(n *cmpNode) pred {
 	switch lit := n.lit; lit.kind {
 	case kString:
 		s := lit.s
+		if op == opEq {
+			return func(get getter) bool {
+				v, ok := f.value(get)
+				if !ok {
+					return false
+				}
+				vs, ok := v.(string)
+				return ok && vs == s
+			}
+		}
 		return func(get getter) bool {
 			v, ok := f.value(get)
 			if !ok {
@@ -149,6 +159,10 @@ func compileCmp(n *cmpNode) pred {
 			v, ok := f.value(get)
 			if !ok {
 				return false
+			}
+			// Plain int is what most rows hold; skip the general path.
+			if x, isInt := v.(int); isInt && ln.kind == nInt {
+				return op.holds(cmp3(int64(x), ln.i))
 			}
 			vn, ok := toNum(v)
 			if !ok {
