@@ -79,7 +79,8 @@ func (c *vcache) remove(id int64) {
 
 // ensureCache builds the cache, with the fields if withFields, unless it is
 // there already.
-func (sh *shared) ensureCache(withFields bool) error {
+func (sh *shared) ensureCache(withFields bool) (err error) {
+	defer sh.guard(&err)
 	ready := func() bool { return sh.cache != nil && (!withFields || sh.cache.fields != nil) }
 	sh.mu.RLock()
 	ok, closed := ready(), sh.closed

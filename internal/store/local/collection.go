@@ -47,8 +47,18 @@ func (sh *shared) close() error {
 	return sh.db.Close()
 }
 
+// guard turns a panic of bbolt, which trusts its file, into an error
+// wrapping ErrCorrupt. Use it as the first deferred call, with a named
+// error result.
+func (sh *shared) guard(err *error) {
+	if r := recover(); r != nil {
+		*err = corrupt(sh.name, sh.path, fmt.Errorf("%v", r))
+	}
+}
+
 // view runs fn in a read transaction unless the collection is closed.
-func (sh *shared) view(fn func(tx *bolt.Tx) error) error {
+func (sh *shared) view(fn func(tx *bolt.Tx) error) (err error) {
+	defer sh.guard(&err)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	if sh.closed {
@@ -130,7 +140,7 @@ func (n counters) write(meta *bolt.Bucket) error {
 
 // Upsert validates every row first, then writes them all in one bbolt
 // transaction, which is fsynced before it returns.
-func (c *Collection) Upsert(ctx context.Context, rows []store.Row) error {
+func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 	if err := c.writable("write to"); err != nil {
 		return err
 	}
@@ -156,12 +166,13 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) error {
 		return ctx.Err()
 	}
 
+	defer sh.guard(&err)
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
 	if sh.isClosed() {
 		return sh.errClosed()
 	}
-	err := sh.db.Update(func(tx *bolt.Tx) error {
+	err = sh.db.Update(func(tx *bolt.Tx) error {
 		b := buckets(tx)
 		n := readCounters(b.meta)
 		for i, p := range prep {
@@ -264,7 +275,7 @@ func (b txBuckets) removeSource(source string, id int64, n *counters) error {
 }
 
 // Delete removes rows in one transaction; unknown ids are ignored.
-func (c *Collection) Delete(ctx context.Context, ids []int64) error {
+func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 	if err := c.writable("delete from"); err != nil {
 		return err
 	}
@@ -272,13 +283,14 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) error {
 		return ctx.Err()
 	}
 	sh := c.sh
+	defer sh.guard(&err)
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
 	if sh.isClosed() {
 		return sh.errClosed()
 	}
 	var deleted []int64
-	err := sh.db.Update(func(tx *bolt.Tx) error {
+	err = sh.db.Update(func(tx *bolt.Tx) error {
 		deleted = deleted[:0]
 		b := buckets(tx)
 		n := readCounters(b.meta)

@@ -20,11 +20,12 @@ import (
 const parallelMin = 4096
 
 // Search is an exact (brute-force) top-k scan of the vector cache.
-func (c *Collection) Search(ctx context.Context, req store.SearchRequest) ([]store.Hit, error) {
+func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []store.Hit, err error) {
 	if err := c.usable(); err != nil {
 		return nil, err
 	}
 	sh := c.sh
+	defer sh.guard(&err)
 	if req.Limit <= 0 {
 		return nil, fmt.Errorf("%w: search limit is %d; it must be at least 1", store.ErrInvalid, req.Limit)
 	}
@@ -39,7 +40,6 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) ([]sto
 	var expr *filter.Expr
 	needFields, needText := false, false
 	if strings.TrimSpace(req.Filter) != "" {
-		var err error
 		if expr, err = filter.Parse(req.Filter); err != nil {
 			return nil, fmt.Errorf("%w: %w", store.ErrInvalid, err)
 		}
@@ -72,7 +72,6 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) ([]sto
 	cache := sh.cache
 	var tx *bolt.Tx
 	if needText || len(req.OutputFields) > 0 {
-		var err error
 		if tx, err = sh.db.Begin(false); err != nil {
 			return nil, err
 		}

@@ -269,8 +269,13 @@ func (s *Store) openSharedLocked(name string) (*shared, error) {
 // openFile opens and locks a collection's bbolt file, translating bbolt's
 // errors into the store's.
 func (s *Store) openFile(name, path string, readOnly bool) (db *bolt.DB, err error) {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s (no %s)", store.ErrNotFound, name, path)
+	}
+	if err == nil && fi.Size() == 0 {
+		// bbolt would quietly initialise an empty file as a new database.
+		return nil, corrupt(name, path, errors.New("the file is empty"))
 	}
 	defer func() {
 		// bbolt trusts its file; a damaged one must not crash kura.
@@ -310,6 +315,11 @@ func corrupt(name, path string, cause error) error {
 
 // readMeta checks the format and returns the schema.
 func readMeta(db *bolt.DB) (schema store.Schema, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
 	err = db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil || tx.Bucket(bucketRows) == nil || tx.Bucket(bucketSources) == nil {
