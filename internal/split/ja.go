@@ -1,6 +1,7 @@
 package split
 
 import (
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -126,10 +127,21 @@ func analyse(text string) *analysis {
 		brk:   make([]int8, n+1),
 	}
 	rs := make([]rune, n)
+	cls := make([]class, n)
+	table := bmpClasses()
 	i := 0
 	for b := 0; b < len(text); i++ {
-		r, w := utf8.DecodeRuneInString(text[b:])
-		a.off[i], rs[i], a.space[i] = b, r, pyIsSpace(r)
+		r, w := rune(text[b]), 1
+		if r >= utf8.RuneSelf {
+			r, w = utf8.DecodeRuneInString(text[b:])
+		}
+		a.off[i], rs[i] = b, r
+		if r < 0x10000 {
+			cls[i] = table[r]
+		} else {
+			cls[i] = classify(r)
+		}
+		a.space[i] = cls[i]&classSpace != 0
 		b += w
 	}
 	a.off[n] = len(text)
@@ -161,7 +173,7 @@ func analyse(text string) *analysis {
 			case nl == 1:
 				lvl = brkLine
 			}
-			lvl = max(lvl, punctBreak(rs, p, true))
+			lvl = max(lvl, punctBreak(rs, cls, p, true))
 			a.brk[p] = lvl
 			for x := p + 1; x < q; x++ {
 				a.brk[x] = brkInSpace
@@ -171,22 +183,22 @@ func analyse(text string) *analysis {
 			}
 			p = q
 		default:
-			a.brk[p] = max(punctBreak(rs, p, false), charBreak(rs[p-1], rs[p]))
+			a.brk[p] = max(punctBreak(rs, cls, p, false), charBreak(rs[p-1], rs[p], cls[p-1], cls[p]))
 		}
 	}
 	return a
 }
 
-// punctBreak is the strength of the gap before rs[p] due to punctuation
-// ending at rs[p-1]: sentence ends and clause marks, each followed by any
-// closing brackets or quotes, which stay with the text they close.
-// spaceAfter says rs[p] is whitespace (or the text ends).
-func punctBreak(rs []rune, p int, spaceAfter bool) int8 {
-	if !spaceAfter && (isCloser(rs[p]) || sentenceEnd(rs[p]) || clauseMark(rs[p])) {
-		return -1 // the punctuation group goes on
+// punctBreak is the strength of the gap before code point p due to
+// punctuation ending at p-1: sentence ends and clause marks, each followed
+// by any closing brackets or quotes, which stay with the text they close.
+// spaceAfter says code point p is whitespace.
+func punctBreak(rs []rune, cls []class, p int, spaceAfter bool) int8 {
+	if cls[p-1]&classPunct == 0 || (!spaceAfter && cls[p]&classPunct != 0) {
+		return -1 // no punctuation here, or the punctuation group goes on
 	}
 	i := p - 1
-	for i >= 0 && isCloser(rs[i]) {
+	for i >= 0 && cls[i]&classCloser != 0 {
 		i--
 	}
 	if i < 0 {
@@ -194,7 +206,7 @@ func punctBreak(rs []rune, p int, spaceAfter bool) int8 {
 	}
 	r := rs[i]
 	switch {
-	case sentenceEnd(r):
+	case cls[i]&classSentence != 0:
 		if r < utf8.RuneSelf && !spaceAfter && rs[p] < utf8.RuneSelf {
 			// "a?b=c", "x!=y", "v1.2": ASCII marks end a sentence only
 			// before whitespace or non-ASCII text.
@@ -204,7 +216,7 @@ func punctBreak(rs []rune, p int, spaceAfter bool) int8 {
 			return -1
 		}
 		return brkSentence
-	case clauseMark(r):
+	case cls[i]&classClause != 0:
 		if r == ',' && !spaceAfter && i > 0 && isDigit(rs[i-1]) && isDigit(rs[p]) {
 			return -1 // 1,000
 		}
@@ -243,18 +255,17 @@ func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 // charBreak is the strength of the gap between two non-space code points
 // with no punctuation break: never inside a grapheme cluster if avoidable,
 // and rather at a change of script than inside a word.
-func charBreak(a, b rune) int8 {
-	if glued(a, b) {
+func charBreak(a, b rune, ca, cb class) int8 {
+	if cb&classMark != 0 || glued(a, b) {
 		return brkGlue
 	}
-	sa, sb := script(a), script(b)
-	if sa == sb && sa != scriptOther {
+	sa, sb := ca&classScript, cb&classScript
+	switch {
+	case sa == sb && sa != scriptOther:
 		return brkInWord
-	}
-	if sa == scriptHan && sb == scriptHiragana {
+	case sa == scriptHan && sb == scriptHiragana:
 		return brkInWord // okurigana: 書き, 動く
-	}
-	if sb == scriptKatakana && b == 'ー' {
+	case b == 'ー':
 		return brkInWord
 	}
 	return brkChar
@@ -262,14 +273,14 @@ func charBreak(a, b rune) int8 {
 
 // glued reports whether a and b belong to one user-perceived character
 // (an approximation of extended grapheme clusters good enough for text
-// the pipeline sees) or are the two halves of CR LF.
+// the pipeline sees) or are the two halves of CR LF. Combining marks are
+// handled by the caller through [classMark].
 func glued(a, b rune) bool {
+	if b < 0x200D && a < 0x200D {
+		return a == '\r' && b == '\n'
+	}
 	switch {
-	case a == '\r' && b == '\n':
-		return true
 	case a == 0x200D || b == 0x200D: // zero width joiner
-		return true
-	case unicode.In(b, unicode.Mn, unicode.Me, unicode.Mc): // combining marks, variation selectors
 		return true
 	case b == 0xFF9E || b == 0xFF9F: // half-width (han)dakuten
 		return true
@@ -285,35 +296,76 @@ func glued(a, b rune) bool {
 
 func isRegional(r rune) bool { return r >= 0x1F1E6 && r <= 0x1F1FF }
 
-type scriptClass uint8
+// class packs what the break rules need to know about one code point.
+type class uint8
 
 const (
-	scriptOther scriptClass = iota
-	scriptLatin             // Latin letters and digits, ASCII or full-width
-	scriptHiragana
-	scriptKatakana
-	scriptHan
+	scriptOther    class = iota
+	scriptLatin          // Latin letters and digits, ASCII or full-width; other alphabets
+	scriptHiragana       //
+	scriptKatakana       //
+	scriptHan            //
+
+	classScript   class = 7      // mask of the script bits
+	classMark     class = 1 << 3 // combining mark (Mn, Mc, Me), variation selectors included
+	classCloser   class = 1 << 4 // closing bracket or quote, see [isCloser]
+	classSentence class = 1 << 5 // sentence end, see [sentenceEnd]
+	classClause   class = 1 << 6 // clause mark, see [clauseMark]
+	classSpace    class = 1 << 7 // whitespace, as Python's str.isspace
+	classPunct          = classCloser | classSentence | classClause
 )
 
-func script(r rune) scriptClass {
+// bmpClasses caches classify for the Basic Multilingual Plane, where
+// nearly all text lives; it is built on the first ja split (64 KiB).
+var bmpClasses = sync.OnceValue(func() *[0x10000]class {
+	var t [0x10000]class
+	for r := range t {
+		t[r] = classify(rune(r))
+	}
+	return &t
+})
+
+// classify computes r's class, with fast paths for the ranges Japanese
+// text is made of before falling back to Unicode tables.
+func classify(r rune) class {
 	switch {
+	case pyIsSpace(r):
+		return classSpace
+	case isCloser(r):
+		return classCloser
+	case sentenceEnd(r):
+		return classSentence
+	case clauseMark(r):
+		return classClause
 	case r < utf8.RuneSelf:
 		if isDigit(r) || (r|0x20 >= 'a' && r|0x20 <= 'z') {
 			return scriptLatin
 		}
 		return scriptOther
-	case r >= 0x3041 && r <= 0x309F:
+	case r >= 0x3041 && r <= 0x3096, r == 0x309D, r == 0x309E:
 		return scriptHiragana
-	case (r >= 0x30A0 && r <= 0x30FF) || (r >= 0xFF66 && r <= 0xFF9D) || r == 0x31F0:
+	case r == 0x3099 || r == 0x309A:
+		return scriptHiragana | classMark
+	case (r >= 0x30A0 && r <= 0x30FF) || (r >= 0xFF66 && r <= 0xFF9D) || (r >= 0x31F0 && r <= 0x31FF):
 		return scriptKatakana
-	case unicode.Is(unicode.Han, r) || r == '々':
+	case (r >= 0x4E00 && r <= 0x9FFF) || r == '々':
 		return scriptHan
+	case r >= 0x3000 && r < 0x3041:
+		return scriptOther // CJK punctuation and symbols
 	case (r >= 0xFF10 && r <= 0xFF19) || (r >= 0xFF21 && r <= 0xFF3A) || (r >= 0xFF41 && r <= 0xFF5A):
 		return scriptLatin
-	case unicode.IsLetter(r) || unicode.IsDigit(r):
-		if r < 0x2E80 {
-			return scriptLatin // other alphabets: words still should not be cut
-		}
+	case r >= 0xFF00 && r <= 0xFFEF:
+		return scriptOther
 	}
-	return scriptOther
+	var c class
+	if unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc) {
+		c = classMark
+	}
+	switch {
+	case unicode.Is(unicode.Han, r):
+		c |= scriptHan
+	case r < 0x2E80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+		c |= scriptLatin // other alphabets: words still should not be cut
+	}
+	return c
 }
