@@ -194,3 +194,25 @@ func TestGoldenDocuments(t *testing.T) {
 		t.Skip("no golden documents found")
 	}
 }
+
+// TestJaSeedCorpus holds the ja splitter to its contract on the real
+// scraped documents, where LangChain's character splitter overflows.
+func TestJaSeedCorpus(t *testing.T) {
+	d := sharedDir(t)
+	if d == "" {
+		t.Skip("shared directory not found (set KURA_SHARED)")
+	}
+	files, _ := filepath.Glob(filepath.Join(d, "corpus", "seeds", "*.txt"))
+	if len(files) == 0 {
+		t.Skip("no seed corpus")
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, so := range [][2]int{{200, 20}, {300, 30}, {1000, 100}, {50, 10}} {
+			checkJa(t, string(raw), so[0], so[1])
+		}
+	}
+}
