@@ -60,15 +60,23 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 	if sh.schema.Metric == store.MetricCosine {
 		q = normalize(q)
 	}
-	if err := sh.ensureCache(needFields); err != nil {
-		return nil, err
+	// A write between ensureCache and RLock may (rarely) drop the cache;
+	// then build it again.
+	for {
+		if err := sh.ensureCache(needFields); err != nil {
+			return nil, err
+		}
+		sh.mu.RLock()
+		if sh.closed {
+			sh.mu.RUnlock()
+			return nil, sh.errClosed()
+		}
+		if sh.cache != nil && (!needFields || sh.cache.fields != nil) {
+			break
+		}
+		sh.mu.RUnlock()
 	}
-
-	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	if sh.closed || sh.cache == nil {
-		return nil, sh.errClosed()
-	}
 	cache := sh.cache
 	var tx *bolt.Tx
 	if needText || len(req.OutputFields) > 0 {
@@ -78,19 +86,22 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 		defer tx.Rollback()
 	}
 
-	var accept func(i int) bool
+	// Each worker gets its own matcher: one getter closure reading the row
+	// index it is told, so evaluating a row allocates nothing.
+	var newAccept func() func(i int) bool
 	if expr != nil {
 		var rows *bolt.Bucket
 		if needText {
 			rows = tx.Bucket(bucketRows)
 		}
-		accept = func(i int) bool {
-			return expr.Eval(func(field string) (any, bool) {
+		newAccept = func() func(i int) bool {
+			cur := 0
+			get := func(field string) (any, bool) {
 				switch field {
 				case "id":
-					return cache.ids[i], true
+					return cache.ids[cur], true
 				case "text":
-					v := rows.Get(idKey(cache.ids[i]))
+					v := rows.Get(idKey(cache.ids[cur]))
 					if v == nil {
 						return nil, false
 					}
@@ -103,9 +114,13 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 				if cache.fields == nil {
 					return nil, false
 				}
-				v, ok := cache.fields[i][field]
+				v, ok := cache.fields[cur][field]
 				return v, ok
-			})
+			}
+			return func(i int) bool {
+				cur = i
+				return expr.Eval(get)
+			}
 		}
 	}
 
@@ -115,7 +130,7 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 	if cache.len() >= parallelMin && !needText {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	top, err := cache.topK(ctx, q, req.Limit, sh.schema.Metric, accept, workers)
+	top, err := cache.topK(ctx, q, req.Limit, sh.schema.Metric, newAccept, workers)
 	if err != nil {
 		return nil, err
 	}
@@ -207,8 +222,9 @@ func (t *topHeap) down(i int) {
 }
 
 // topK scans the cache with the given number of workers, each over a
-// contiguous range with its own heap, and merges their results.
-func (c *vcache) topK(ctx context.Context, q []float32, k int, metric string, accept func(int) bool, workers int) ([]scored, error) {
+// contiguous range with its own heap, and merges their results. newAccept,
+// if not nil, makes each worker's row filter.
+func (c *vcache) topK(ctx context.Context, q []float32, k int, metric string, newAccept func() func(int) bool, workers int) ([]scored, error) {
 	n := c.len()
 	k = min(k, n)
 	if k == 0 {
@@ -225,6 +241,10 @@ func (c *vcache) topK(ctx context.Context, q []float32, k int, metric string, ac
 	scan := func(w, lo, hi int) {
 		t := &heaps[w]
 		*t = topHeap{r: r, k: k, h: make([]scored, 0, k)}
+		var accept func(int) bool
+		if newAccept != nil {
+			accept = newAccept()
+		}
 		for i := lo; i < hi; i++ {
 			if (i-lo)&4095 == 4095 {
 				if err := ctx.Err(); err != nil {
