@@ -1,7 +1,7 @@
 // Package local is kura's embedded store, the default backend: the "store"
 // step of collect → load → split → embed → store → search, with nothing to
 // install or run. It implements [store.Store] and passes the conformance
-// suite in [storetest].
+// suite in package storetest.
 //
 // # On-disk layout
 //
