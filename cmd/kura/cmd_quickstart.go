@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kura-rag/kura"
+	kuradocs "github.com/kura-rag/kura"
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/ingest"
@@ -108,12 +108,12 @@ Next:
 // repository paths (docs/...) as sources.
 func docsInputs() ([]ingest.Input, error) {
 	var inputs []ingest.Input
-	err := fs.WalkDir(kura.Docs, "docs", func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(kuradocs.Docs, "docs", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !document.Supported(path) {
 			return err
 		}
 		inputs = append(inputs, ingest.Input{Source: path, Load: func() ([]document.Document, []error, error) {
-			data, err := fs.ReadFile(kura.Docs, path)
+			data, err := fs.ReadFile(kuradocs.Docs, path)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -47,6 +48,15 @@ func runSplit(cmd *cobra.Command, opts split.Options, file string, o *splitOptio
 		return &usageError{err}
 	}
 	docs, problems, err := document.Load(file, document.LoadOptions{TextField: o.TextField})
+	if errors.Is(err, document.ErrEmpty) {
+		// An empty file is a skip for ingest, but its preview is simply
+		// "no chunks", which is also what LangChain returns.
+		var skip *document.SkipError
+		if errors.As(err, &skip) {
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s: 0 chunks\n", skip.Path, skip.Reason)
+		}
+		err, docs = nil, nil
+	}
 	if err != nil {
 		return err
 	}

@@ -132,9 +132,6 @@ func (f *featurizer) vector(text string, dim int) []float32 {
 	return v
 }
 
-// ngramWeights[n] is the weight of a character n-gram.
-var ngramWeights = [...]float64{1: weightUnigram, 2: weightBigram, 3: weightTrigram}
-
 // flush emits the features of the current run and empties it.
 func (f *featurizer) flush() {
 	run := f.run
@@ -144,9 +141,9 @@ func (f *featurizer) flush() {
 	if isWordRun(run) {
 		f.add(run, weightWord, 'w')
 	}
-	for n := 1; n < len(ngramWeights); n++ {
-		for i := 0; i+n <= len(run); i++ {
-			f.add(run[i:i+n], ngramWeights[n], byte('0'+n))
+	for n, w := range [...]float64{1: weightUnigram, 2: weightBigram, 3: weightTrigram} {
+		for i := 0; n > 0 && i+n <= len(run); i++ {
+			f.add(run[i:i+n], w, byte('0'+n))
 		}
 	}
 	f.run = f.run[:0]

@@ -309,7 +309,18 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 			if err != nil {
 				continue // drain so senders never block
 			}
-			if err = r.write(ctx, item); err != nil {
+			// Group commit: everything already embedded goes into one
+			// transaction, so the fsync cost is paid per burst, not per batch.
+			group := []writeItem{item}
+			for n := len(item.rows); n < maxGroupRows; {
+				more, ok := tryRecv(writes)
+				if !ok {
+					break
+				}
+				group = append(group, more)
+				n += len(more.rows)
+			}
+			if err = r.write(ctx, group); err != nil {
 				cancel(err)
 			}
 		}
@@ -522,18 +533,37 @@ func (r *run) embedBatch(ctx context.Context, rows []store.Row) error {
 	return nil
 }
 
-// write stores a batch, then deletes the stale chunks of every source whose
-// new chunks are now all stored.
-func (r *run) write(ctx context.Context, item writeItem) error {
+// maxGroupRows bounds one group commit (about 4 MiB of 1024-dim vectors).
+const maxGroupRows = 1024
+
+func tryRecv(ch <-chan writeItem) (writeItem, bool) {
+	select {
+	case item, ok := <-ch:
+		return item, ok
+	default:
+		return writeItem{}, false
+	}
+}
+
+// write stores a group of batches in one transaction, then deletes the
+// stale chunks of every source whose new chunks are now all stored.
+func (r *run) write(ctx context.Context, group []writeItem) error {
+	var rows []store.Row
 	var done []string
-	if item.rows != nil {
-		if err := r.coll.Upsert(ctx, item.rows); err != nil {
-			return fmt.Errorf("storing a batch of %d chunks: %w", len(item.rows), err)
+	for _, item := range group {
+		rows = append(rows, item.rows...)
+		if item.rows == nil {
+			done = append(done, item.staleSource)
 		}
-		r.progress.Stored.Add(int64(len(item.rows)))
+	}
+	if len(rows) > 0 {
+		if err := r.coll.Upsert(ctx, rows); err != nil {
+			return fmt.Errorf("storing %d chunks: %w", len(rows), err)
+		}
+		r.progress.Stored.Add(int64(len(rows)))
 		r.mu.Lock()
-		r.sum.Added += len(item.rows)
-		for _, row := range item.rows {
+		r.sum.Added += len(rows)
+		for _, row := range rows {
 			p := r.pending[row.Source()]
 			p.remaining--
 			if p.remaining == 0 {
@@ -541,24 +571,23 @@ func (r *run) write(ctx context.Context, item writeItem) error {
 			}
 		}
 		r.mu.Unlock()
-	} else {
-		done = []string{item.staleSource}
 	}
+	var stale []int64
+	r.mu.Lock()
 	for _, source := range done {
-		r.mu.Lock()
-		stale := r.pending[source].stale
+		stale = append(stale, r.pending[source].stale...)
 		delete(r.pending, source)
-		r.mu.Unlock()
-		if len(stale) == 0 {
-			continue
-		}
-		if err := r.coll.Delete(ctx, stale); err != nil {
-			return fmt.Errorf("removing %d old chunks of %s: %w", len(stale), source, err)
-		}
-		r.mu.Lock()
-		r.sum.Removed += len(stale)
-		r.mu.Unlock()
 	}
+	r.mu.Unlock()
+	if len(stale) == 0 {
+		return nil
+	}
+	if err := r.coll.Delete(ctx, stale); err != nil {
+		return fmt.Errorf("removing %d old chunks of %d changed files: %w", len(stale), len(done), err)
+	}
+	r.mu.Lock()
+	r.sum.Removed += len(stale)
+	r.mu.Unlock()
 	return nil
 }
 
