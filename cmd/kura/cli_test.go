@@ -270,7 +270,7 @@ func TestOversizedChunkIsReportedNotTruncated(t *testing.T) {
 	if code != exitPartial {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
-	if !strings.Contains(errs, "long.txt") || !strings.Contains(errs, "chunk 1") || !strings.Contains(errs, "2400 bytes") || !strings.Contains(errs, "2048") {
+	if !strings.Contains(errs, "long.txt") || !strings.Contains(errs, "chunk 2 of 3") || !strings.Contains(errs, "2400 bytes") || !strings.Contains(errs, "2048") {
 		t.Fatalf("error should name file, chunk and sizes:\n%s", errs)
 	}
 	var s ingestSummary

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
@@ -99,7 +100,8 @@ func (s Summary) Failed() bool { return s.Skipped > 0 || s.Problems > 0 }
 type ChunkError struct {
 	Source string
 	Doc    string // JSONL document id, if any
-	Index  int    // chunk index within its document
+	Index  int    // chunk_index within its document (0-based)
+	Total  int    // chunks in the document
 	Err    error
 }
 
@@ -108,7 +110,7 @@ func (e *ChunkError) Error() string {
 	if e.Doc != "" {
 		where += " (document " + e.Doc + ")"
 	}
-	return fmt.Sprintf("%s: chunk %d skipped: %v", where, e.Index, e.Err)
+	return fmt.Sprintf("%s: chunk %d of %d skipped: %v", where, e.Index+1, e.Total, e.Err)
 }
 
 func (e *ChunkError) Unwrap() error { return e.Err }
@@ -445,10 +447,11 @@ func (r *run) chunk(l loaded) ([]store.Row, FileReport) {
 	for _, doc := range l.docs {
 		nbytes += int64(len(doc.Text))
 		docID := doc.DocID()
-		for i, text := range r.splitter.Split(doc.Text) {
+		chunks := r.splitter.Split(doc.Text)
+		for i, text := range chunks {
 			if len(text) > r.limit {
-				r.problem(&ChunkError{Source: l.in.Source, Doc: docID, Index: i,
-					Err: fmt.Errorf("%w: chunk is %d bytes (%d characters), the collection's text field allows %d bytes; use --splitter ja or a smaller --chunk-size", store.ErrInvalid, len(text), len([]rune(text)), r.limit)}, false)
+				r.problem(&ChunkError{Source: l.in.Source, Doc: docID, Index: i, Total: len(chunks),
+					Err: fmt.Errorf("it is %d bytes (%d characters) and the collection's text field allows %d bytes; use --splitter ja or a smaller --chunk-size", len(text), utf8.RuneCountInString(text), r.limit)}, false)
 				continue
 			}
 			id := ChunkID(r.opts.Collection, l.in.Source, docID, text)

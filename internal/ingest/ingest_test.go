@@ -1,0 +1,292 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/kura-rag/kura/internal/document"
+	"github.com/kura-rag/kura/internal/embed"
+	"github.com/kura-rag/kura/internal/split"
+	"github.com/kura-rag/kura/internal/store"
+	"github.com/kura-rag/kura/internal/store/local"
+)
+
+// countingEmbedder wraps the hash embedder, counts texts and can be told
+// to fail or block.
+type countingEmbedder struct {
+	embed.Embedder
+	texts   atomic.Int64
+	calls   atomic.Int64
+	failAt  int64 // fail the call with this number (1-based); 0 never
+	dropOne bool  // return one vector too few
+}
+
+func (c *countingEmbedder) Embed(ctx context.Context, texts []string, mode embed.Mode) ([][]float32, error) {
+	n := c.calls.Add(1)
+	if c.failAt > 0 && n >= c.failAt {
+		return nil, errors.New("provider unavailable")
+	}
+	c.texts.Add(int64(len(texts)))
+	vs, err := c.Embedder.Embed(ctx, texts, mode)
+	if c.dropOne && len(vs) > 0 {
+		vs = vs[:len(vs)-1]
+	}
+	return vs, err
+}
+
+func newEmbedder(t *testing.T) *countingEmbedder {
+	h, err := embed.NewHash(64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &countingEmbedder{Embedder: h}
+}
+
+// memInput is an input whose content is held in memory.
+func memInput(source, text string) Input {
+	return Input{Source: source, Load: func() ([]document.Document, []error, error) {
+		return document.LoadBytes(source, []byte(text), document.LoadOptions{})
+	}}
+}
+
+// paragraphs makes a text of n distinct paragraphs.
+func paragraphs(prefix string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "%sの段落%d。これは検索のための文章で、番号は%dです。\n\n", prefix, i, i*7)
+	}
+	return b.String()
+}
+
+func testOptions() Options {
+	o := Options{Collection: "test", Splitter: split.DefaultOptions(), BatchSize: 4}
+	o.Splitter.ChunkSize, o.Splitter.ChunkOverlap = 40, 0
+	return o
+}
+
+func openStore(t *testing.T, dir string) store.Store {
+	st, err := local.Open(dir, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func rows(t *testing.T, st store.Store) int64 {
+	t.Helper()
+	c, err := st.Open(context.Background(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Rows
+}
+
+func TestRunIsIdempotentAndIncremental(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	emb := newEmbedder(t)
+	inputs := []Input{memInput("a.txt", paragraphs("甲", 20)), memInput("b.txt", paragraphs("乙", 10))}
+
+	first, err := Run(ctx, st, emb, inputs, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Added == 0 || first.Added != first.Chunks || int64(first.Embedded) != emb.texts.Load() || !first.Created {
+		t.Fatalf("first run %+v, embedded %d", first, emb.texts.Load())
+	}
+	if got := rows(t, st); got != int64(first.Chunks) {
+		t.Fatalf("%d rows, want %d", got, first.Chunks)
+	}
+
+	second, err := Run(ctx, st, emb, inputs, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Added != 0 || second.Embedded != 0 || second.Unchanged != first.Chunks || second.Removed != 0 {
+		t.Fatalf("second run %+v", second)
+	}
+
+	// Change one paragraph of a.txt: only its chunk is re-embedded.
+	changed := strings.Replace(paragraphs("甲", 20), "甲の段落3。", "甲の改訂された段落3。", 1)
+	inputs[0] = memInput("a.txt", changed)
+	before := emb.texts.Load()
+	third, err := Run(ctx, st, emb, inputs, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Added != third.Embedded || third.Added == 0 || third.Removed == 0 || third.Added > 3 {
+		t.Fatalf("change of one paragraph: %+v", third)
+	}
+	if emb.texts.Load()-before != int64(third.Added) {
+		t.Fatalf("embedded %d texts for %d new chunks", emb.texts.Load()-before, third.Added)
+	}
+	if got := rows(t, st); got != int64(third.Chunks) {
+		t.Fatalf("%d rows after change, want %d", got, third.Chunks)
+	}
+}
+
+func TestRunResumesAfterFailure(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	inputs := []Input{memInput("a.txt", paragraphs("甲", 40)), memInput("b.txt", paragraphs("乙", 40))}
+
+	failing := newEmbedder(t)
+	failing.failAt = 5
+	opts := testOptions()
+	opts.EmbedWorkers = 1
+	sum, err := Run(ctx, st, failing, inputs, opts)
+	if err == nil || !strings.Contains(err.Error(), "provider unavailable") {
+		t.Fatalf("want the embedder's error, got %v", err)
+	}
+	stored := rows(t, st)
+	if stored == 0 || stored >= int64(sum.Chunks) {
+		t.Fatalf("%d rows stored before the failure (of %d chunks)", stored, sum.Chunks)
+	}
+
+	emb := newEmbedder(t)
+	resumed, err := Run(ctx, st, emb, inputs, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(resumed.Unchanged) != stored || resumed.Added != resumed.Chunks-resumed.Unchanged {
+		t.Fatalf("resume should embed only what is missing: %+v (stored before %d)", resumed, stored)
+	}
+	if got := rows(t, st); got != int64(resumed.Chunks) {
+		t.Fatalf("%d rows after resume, want %d (no duplicates)", got, resumed.Chunks)
+	}
+}
+
+func TestRunCancelled(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	emb := newEmbedder(t)
+	var once sync.Once
+	inputs := []Input{{Source: "a.txt", Load: func() ([]document.Document, []error, error) {
+		once.Do(cancel)
+		return document.LoadBytes("a.txt", []byte(paragraphs("甲", 5)), document.LoadOptions{})
+	}}}
+	_, err := Run(ctx, st, emb, inputs, testOptions())
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+}
+
+func TestRunRefusesMisalignedVectors(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	emb := newEmbedder(t)
+	emb.dropOne = true
+	_, err := Run(context.Background(), st, emb, []Input{memInput("a.txt", paragraphs("甲", 3))}, testOptions())
+	if err == nil || !strings.Contains(err.Error(), "misaligned") {
+		t.Fatalf("got %v", err)
+	}
+	if got := rows(t, st); got != 0 {
+		t.Fatalf("%d rows stored from a misaligned batch", got)
+	}
+}
+
+func TestRunDeduplicatesRepeatedChunks(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	page := "同じ告知です。\n\n本文その一です。\n\n同じ告知です。\n\n本文その二です。\n\n同じ告知です。"
+	opts := testOptions()
+	opts.Splitter.ChunkSize = 10 // one paragraph per chunk
+	sum, err := Run(context.Background(), st, newEmbedder(t), []Input{memInput("page.txt", page)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Duplicates != 2 || sum.Chunks != 3 || rows(t, st) != 3 {
+		t.Fatalf("%+v", sum)
+	}
+}
+
+func TestRunReportsProblemsAndKeepsGoodInput(t *testing.T) {
+	st := openStore(t, t.TempDir())
+	var problems []string
+	opts := testOptions()
+	opts.TextMaxBytes = 60 // 20 Japanese characters
+	opts.Splitter.ChunkSize = 25
+	opts.OnProblem = func(err error) { problems = append(problems, err.Error()) }
+	inputs := []Input{
+		memInput("empty.txt", ""),
+		memInput("long.txt", strings.Repeat("長", 30)),
+		memInput("good.txt", "良い文書です。"),
+	}
+	sum, err := Run(context.Background(), st, newEmbedder(t), inputs, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// long.txt splits into 長×25 (75 bytes, refused) and 長×5.
+	if sum.Skipped != 1 || sum.Problems != 1 || sum.Added != 2 || !sum.Failed() {
+		t.Fatalf("%+v %q", sum, problems)
+	}
+	joined := strings.Join(problems, "\n")
+	for _, want := range []string{"empty.txt", "long.txt", "chunk 1 of 2", "75 bytes", "allows 60"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("problems %q lack %q", joined, want)
+		}
+	}
+}
+
+func TestRunPrune(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	emb := newEmbedder(t)
+	all := []Input{memInput("keep.txt", paragraphs("甲", 3)), memInput("gone.txt", paragraphs("乙", 3)), memInput("other/x.txt", paragraphs("丙", 3))}
+	first, err := Run(ctx, st, emb, all, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions()
+	opts.Prune = true
+	opts.PruneSource = func(s string) bool { return !strings.HasPrefix(s, "other/") }
+	sum, err := Run(ctx, st, emb, all[:1], opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perFile := first.Chunks / 3
+	if sum.Removed != perFile || rows(t, st) != int64(2*perFile) {
+		t.Fatalf("prune removed %d (want %d), rows %d", sum.Removed, perFile, rows(t, st))
+	}
+}
+
+func TestRunRefusesOtherEmbedder(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	in := []Input{memInput("a.txt", "本文です。")}
+	if _, err := Run(ctx, st, newEmbedder(t), in, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := embed.NewHash(128)
+	_, err := Run(ctx, st, other, in, testOptions())
+	if !errors.Is(err, store.ErrMismatch) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestChunkIDStableAndDistinct(t *testing.T) {
+	a := ChunkID("c", "a.txt", "", "本文")
+	if a != ChunkID("c", "a.txt", "", "本文") || a <= 0 {
+		t.Fatal("unstable or non-positive id")
+	}
+	for _, other := range []int64{
+		ChunkID("d", "a.txt", "", "本文"),
+		ChunkID("c", "b.txt", "", "本文"),
+		ChunkID("c", "a.txt", "1", "本文"),
+		ChunkID("c", "a.txt", "", "本文。"),
+		ChunkID("c", "a.tx", "t", "本文"), // parts are separated, not concatenated
+	} {
+		if other == a {
+			t.Fatal("different chunks share an id")
+		}
+	}
+}
