@@ -22,7 +22,7 @@ func newCollectionCommand(g *globalOptions) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List collections with their row counts",
-		Args:  cobra.NoArgs,
+		Args:  args(cobra.NoArgs, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCollectionList(cmd, g, listJSON)
 		},
@@ -31,7 +31,7 @@ func newCollectionCommand(g *globalOptions) *cobra.Command {
 	describe := &cobra.Command{
 		Use:   "describe [NAME]",
 		Short: "Show a collection's schema, embedder, rows and size on disk",
-		Args:  cobra.MaximumNArgs(1),
+		Args:  args(cobra.MaximumNArgs(1), "at most one collection NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := g.Collection
 			if len(args) == 1 {
@@ -44,7 +44,7 @@ func newCollectionCommand(g *globalOptions) *cobra.Command {
 	drop := &cobra.Command{
 		Use:   "drop NAME",
 		Short: "Delete a collection and all its rows",
-		Args:  cobra.ExactArgs(1),
+		Args:  args(cobra.ExactArgs(1), "the NAME of the collection to drop"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runCollectionDrop(cmd, g, args[0])
 		},

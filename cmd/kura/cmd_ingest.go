@@ -45,7 +45,7 @@ skipped (each is listed), 1 failed, 2 bad usage.`,
 		Example: `  kura ingest docs/
   kura ingest 'notes/**/*.md' --set team=platform --prune
   kura ingest corpus.jsonl --text-field body --splitter character --chunk-size 200`,
-		Args: cobra.MinimumNArgs(1),
+		Args: args(cobra.MinimumNArgs(1), "one or more files, directories or globs"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runIngest(cmd, g, &o, args)
 		},
@@ -87,6 +87,13 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 	}
 
 	files, problems := document.Collect(args)
+	if len(files) == 0 {
+		// Nothing to read: report why, and do not create an empty collection.
+		for _, p := range problems {
+			fmt.Fprintln(cmd.ErrOrStderr(), p)
+		}
+		return &usageError{fmt.Errorf("nothing to ingest in %s", strings.Join(args, " "))}
+	}
 	loadOpts := document.LoadOptions{TextField: o.TextField}
 	inputs := make([]ingest.Input, len(files))
 	for i, f := range files {

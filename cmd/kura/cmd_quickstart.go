@@ -35,7 +35,7 @@ func newQuickstartCommand(g *globalOptions) *cobra.Command {
 		Long: `Ingest the documentation built into kura (English and Japanese) into the
 collection ` + quickstartCollection + ` of the embedded store, with the offline hash
 embedder, then search it with a few sample questions. Needs no network or key.`,
-		Args: cobra.NoArgs,
+		Args: args(cobra.NoArgs, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runQuickstart(cmd, g)
 		},

@@ -27,7 +27,7 @@ func newSplitCommand() *cobra.Command {
 JSONL documents) and print its chunks. Nothing is stored.`,
 		Example: `  kura split notes.md
   kura split page.txt --splitter character --separator '\n' --chunk-size 200 --chunk-overlap 20 --json`,
-		Args: cobra.ExactArgs(1),
+		Args: args(cobra.ExactArgs(1), "exactly one FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := o.splitter.options()
 			if err != nil {

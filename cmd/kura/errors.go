@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/kura-rag/kura/internal/split"
 	"github.com/kura-rag/kura/internal/store"
@@ -44,7 +45,8 @@ func exitCode(err error) int {
 		return exitPartial
 	case errors.Is(err, context.Canceled):
 		return exitCanceled
-	case errors.As(err, &usage), errors.Is(err, split.ErrOptions), errors.Is(err, store.ErrMismatch):
+	case errors.As(err, &usage), errors.Is(err, split.ErrOptions), errors.Is(err, store.ErrMismatch),
+		strings.HasPrefix(err.Error(), "unknown command"):
 		return exitUsage
 	default:
 		return exitFailure

@@ -76,7 +76,21 @@ func (g *globalOptions) resolve(fs *pflag.FlagSet) error {
 	if g.Store != "local" && g.Store != "milvus" {
 		return &usageError{fmt.Errorf("unknown --store %q (use local or milvus)", g.Store)}
 	}
+	if err := store.ValidateName(g.Collection); err != nil {
+		return &usageError{fmt.Errorf("--collection: %w", err)}
+	}
 	return nil
+}
+
+// args wraps a cobra argument check so that a wrong number of arguments
+// is a usage error (exit 2) that says what the command takes.
+func args(check cobra.PositionalArgs, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, a []string) error {
+		if err := check(cmd, a); err != nil {
+			return &usageError{fmt.Errorf("%s takes %s (see %s --help)", cmd.CommandPath(), what, cmd.CommandPath())}
+		}
+		return nil
+	}
 }
 
 func fromEnv(fs *pflag.FlagSet, flag string, dst *string, env string) {

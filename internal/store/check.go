@@ -17,16 +17,16 @@ const MaxNameLen = 255
 func ValidateName(name string) error {
 	const rule = "a collection name uses only letters, digits and underscores, starts with a letter or underscore and has at most 255 characters"
 	if name == "" {
-		return fmt.Errorf("%w: empty collection name; %s", ErrInvalid, rule)
+		return Errorf(ErrInvalid, "empty collection name; %s", rule)
 	}
 	if len(name) > MaxNameLen {
-		return fmt.Errorf("%w: collection name is %d characters long; %s", ErrInvalid, len(name), rule)
+		return Errorf(ErrInvalid, "collection name is %d characters long; %s", len(name), rule)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		ok := c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || (i > 0 && '0' <= c && c <= '9')
 		if !ok {
-			return fmt.Errorf("%w: collection name %q: %s", ErrInvalid, name, rule)
+			return Errorf(ErrInvalid, "collection name %q: %s", name, rule)
 		}
 	}
 	return nil
@@ -37,25 +37,25 @@ func ValidateName(name string) error {
 // a zero Embedder.Dim becomes Dim. Errors wrap ErrInvalid.
 func (s Schema) Normalize() (Schema, error) {
 	if s.Dim <= 0 {
-		return s, fmt.Errorf("%w: schema dimension is %d; it must be positive", ErrInvalid, s.Dim)
+		return s, Errorf(ErrInvalid, "schema dimension is %d; it must be positive", s.Dim)
 	}
 	s.Metric = strings.ToUpper(s.Metric)
 	switch s.Metric {
 	case MetricCosine, MetricIP, MetricL2:
 	default:
-		return s, fmt.Errorf("%w: metric %q; use %s, %s or %s", ErrInvalid, s.Metric, MetricCosine, MetricIP, MetricL2)
+		return s, Errorf(ErrInvalid, "metric %q; use %s, %s or %s", s.Metric, MetricCosine, MetricIP, MetricL2)
 	}
 	if s.TextMaxBytes == 0 {
 		s.TextMaxBytes = DefaultTextMaxBytes
 	}
 	if s.TextMaxBytes < 0 {
-		return s, fmt.Errorf("%w: text_max_bytes is %d; it must be positive", ErrInvalid, s.TextMaxBytes)
+		return s, Errorf(ErrInvalid, "text_max_bytes is %d; it must be positive", s.TextMaxBytes)
 	}
 	if s.Embedder.Dim == 0 {
 		s.Embedder.Dim = s.Dim
 	}
 	if s.Embedder.Dim != s.Dim {
-		return s, fmt.Errorf("%w: embedder %q produces %d dimensions but the schema has %d", ErrInvalid, s.Embedder.Name, s.Embedder.Dim, s.Dim)
+		return s, Errorf(ErrInvalid, "embedder %q produces %d dimensions but the schema has %d", s.Embedder.Name, s.Embedder.Dim, s.Dim)
 	}
 	return s, nil
 }
@@ -76,29 +76,29 @@ func (s Schema) CheckRow(row Row) error {
 	where := fmt.Sprintf("row %d (source %q)", row.ID, src)
 	switch {
 	case row.Fields["source"] == nil || (isString && src == ""):
-		return fmt.Errorf("%w: row %d has no source field; every row needs one", ErrInvalid, row.ID)
+		return Errorf(ErrInvalid, "row %d has no source field; every row needs one", row.ID)
 	case !isString:
-		return fmt.Errorf("%w: row %d: source must be a string, not %T", ErrInvalid, row.ID, row.Fields["source"])
+		return Errorf(ErrInvalid, "row %d: source must be a string, not %T", row.ID, row.Fields["source"])
 	case strings.IndexByte(src, 0) >= 0:
-		return fmt.Errorf("%w: %s: source contains a NUL byte", ErrInvalid, where)
+		return Errorf(ErrInvalid, "%s: source contains a NUL byte", where)
 	}
 	if len(row.Vector) != s.Dim {
-		return fmt.Errorf("%w: %s: vector has %d dimensions, the collection has %d", ErrInvalid, where, len(row.Vector), s.Dim)
+		return Errorf(ErrInvalid, "%s: vector has %d dimensions, the collection has %d", where, len(row.Vector), s.Dim)
 	}
 	for i, v := range row.Vector {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("%w: %s: vector[%d] is %v", ErrInvalid, where, i, v)
+			return Errorf(ErrInvalid, "%s: vector[%d] is %v", where, i, v)
 		}
 	}
 	if len(row.Text) > s.TextMaxBytes {
-		return fmt.Errorf("%w: %s: text is %d bytes, the collection allows %d", ErrInvalid, where, len(row.Text), s.TextMaxBytes)
+		return Errorf(ErrInvalid, "%s: text is %d bytes, the collection allows %d", where, len(row.Text), s.TextMaxBytes)
 	}
 	for k, v := range row.Fields {
 		if reservedField(k) {
-			return fmt.Errorf("%w: %s: %q is a fixed field and cannot be used as metadata", ErrInvalid, where, k)
+			return Errorf(ErrInvalid, "%s: %q is a fixed field and cannot be used as metadata", where, k)
 		}
 		if _, err := json.Marshal(v); err != nil {
-			return fmt.Errorf("%w: %s: field %q cannot be stored: %v", ErrInvalid, where, k, err)
+			return Errorf(ErrInvalid, "%s: field %q cannot be stored: %v", where, k, err)
 		}
 	}
 	return nil

@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors shared by every Store implementation. Callers test them
 // with errors.Is; the CLI maps them to exit codes and next steps.
@@ -18,3 +21,19 @@ var (
 	// ErrLocked: another process holds the collection open for writing.
 	ErrLocked = errors.New("collection is locked by another process")
 )
+
+// Errorf formats an error that matches kind with errors.Is but whose text
+// is only the formatted message. Used where the sentinel's own words would
+// read as noise in front of a message that already says everything
+// ("invalid request: collection name ..."). %w in format wraps as usual.
+func Errorf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, err: fmt.Errorf(format, args...)}
+}
+
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }

@@ -158,7 +158,7 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 		}
 		val, err := encodeRow(vec, r.Text, r.Source(), r.Fields)
 		if err != nil {
-			return fmt.Errorf("%w: cannot upsert into %s: row %d: %v", store.ErrInvalid, sh.name, r.ID, err)
+			return store.Errorf(store.ErrInvalid, "cannot upsert into %s: row %d: %v", sh.name, r.ID, err)
 		}
 		prep[i] = prepared{id: r.ID, source: r.Source(), vec: vec, val: val}
 	}

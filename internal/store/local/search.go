@@ -27,21 +27,21 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 	sh := c.sh
 	defer sh.guard(&err)
 	if req.Limit <= 0 {
-		return nil, fmt.Errorf("%w: search limit is %d; it must be at least 1", store.ErrInvalid, req.Limit)
+		return nil, store.Errorf(store.ErrInvalid, "search limit is %d; it must be at least 1", req.Limit)
 	}
 	if len(req.Vector) != sh.schema.Dim {
-		return nil, fmt.Errorf("%w: query vector has %d dimensions, collection %s has %d", store.ErrInvalid, len(req.Vector), sh.name, sh.schema.Dim)
+		return nil, store.Errorf(store.ErrInvalid, "query vector has %d dimensions, collection %s has %d", len(req.Vector), sh.name, sh.schema.Dim)
 	}
 	for i, v := range req.Vector {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("%w: query vector[%d] is %v", store.ErrInvalid, i, v)
+			return nil, store.Errorf(store.ErrInvalid, "query vector[%d] is %v", i, v)
 		}
 	}
 	var expr *filter.Expr
 	needFields, needText := false, false
 	if strings.TrimSpace(req.Filter) != "" {
 		if expr, err = filter.Parse(req.Filter); err != nil {
-			return nil, fmt.Errorf("%w: %w", store.ErrInvalid, err)
+			return nil, store.Errorf(store.ErrInvalid, "%w", err)
 		}
 		for _, f := range expr.Fields() {
 			switch f {

@@ -84,7 +84,7 @@ func (s *Store) collectionDir(name string) string {
 }
 
 func (s *Store) errReadOnly(op, name string) error {
-	return fmt.Errorf("%w: cannot %s collection %s: the store was opened read-only", store.ErrInvalid, op, name)
+	return store.Errorf(store.ErrInvalid, "cannot %s collection %s: the store was opened read-only", op, name)
 }
 
 var errStoreClosed = errors.New("kura store is closed")
@@ -293,8 +293,7 @@ func (s *Store) openFile(name, path string, readOnly bool) (db *bolt.DB, err err
 	case err == nil:
 		return db, nil
 	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("%w: another kura process is writing to collection %s (or reading it while this one wants to write); wait for it to finish or stop it, then retry (waited %v for %s)",
-			store.ErrLocked, name, s.opts.LockTimeout, path)
+		return nil, store.Errorf(store.ErrLocked, "another kura process is writing to collection %s (or reading it while this one wants to write); wait for it to finish or stop it, then retry (waited %v for %s)", name, s.opts.LockTimeout, path)
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("%w: %s", store.ErrNotFound, name)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
