@@ -155,7 +155,7 @@ func printIngestSummary(stdout, stderr io.Writer, sum ingest.Summary, asJSON boo
 		fmt.Fprintf(w, "; %d repeated chunks stored once", sum.Duplicates)
 	}
 	if sum.Problems > 0 {
-		fmt.Fprintf(w, "; %d lines or chunks skipped", sum.Problems)
+		fmt.Fprintf(w, "; %d skipped inside files (lines or chunks)", sum.Problems)
 	}
 	mb := float64(sum.Bytes) / 1e6
 	fmt.Fprintf(w, " (%.1f s, %.2f MB)\n", sum.Seconds, mb)
