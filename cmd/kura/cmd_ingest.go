@@ -21,6 +21,7 @@ import (
 type ingestOptions struct {
 	embedder     embedderOptions
 	splitter     splitterOptions
+	index        indexOptions
 	Set          []string
 	TextField    string
 	Prune        bool
@@ -53,6 +54,7 @@ skipped (each is listed), 1 failed, 2 bad usage.`,
 	f := cmd.Flags()
 	o.embedder.register(f)
 	o.splitter.register(f)
+	o.index.register(f)
 	f.StringArrayVar(&o.Set, "set", nil, "metadata key=value added to every chunk (repeatable)")
 	f.StringVar(&o.TextField, "text-field", "text", "JSONL field holding the document text")
 	f.BoolVar(&o.Prune, "prune", false, "remove chunks of files under the given paths that no longer exist")
@@ -80,6 +82,10 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 	}
 	if o.TextMaxBytes <= 0 || o.TextMaxBytes > 65535 {
 		return &usageError{fmt.Errorf("--text-max-bytes %d is out of range 1..65535 (Milvus VARCHAR limit)", o.TextMaxBytes)}
+	}
+	index, err := o.index.spec()
+	if err != nil {
+		return err
 	}
 	emb, err := embed.New(o.embedder.config())
 	if err != nil {
@@ -119,6 +125,7 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 		Workers:      o.Workers,
 		EmbedWorkers: o.EmbedWorkers,
 		Metric:       metric,
+		Index:        index,
 		TextMaxBytes: o.TextMaxBytes,
 		Set:          set,
 		Prune:        o.Prune,
@@ -130,10 +137,15 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 	rep.stop()
 	sum.Skipped += len(problems)
 	if err != nil {
-		printIngestSummary(cmd.OutOrStdout(), rep.out, sum, o.JSON)
-		if errors.Is(err, store.ErrMismatch) {
+		if sum.Files+sum.Skipped == 0 {
+			// Failed before touching any file (bad schema, mismatch, locked
+			// collection): the error alone says it all.
+			if errors.Is(err, store.ErrInvalid) {
+				return &usageError{err}
+			}
 			return err
 		}
+		printIngestSummary(cmd.OutOrStdout(), rep.out, sum, o.JSON)
 		return fmt.Errorf("ingest stopped: %w (chunks stored so far are kept; run the same command again to resume)", err)
 	}
 	printIngestSummary(cmd.OutOrStdout(), rep.out, sum, o.JSON)

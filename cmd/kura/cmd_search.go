@@ -20,6 +20,7 @@ import (
 
 type searchOptions struct {
 	embedder     embedderOptions
+	params       searchParams
 	Limit        int
 	OutputFields string
 	Filter       string
@@ -57,6 +58,7 @@ distance (lower is better).`,
 	}
 	f := cmd.Flags()
 	o.embedder.register(f)
+	o.params.register(f)
 	f.IntVarP(&o.Limit, "limit", "k", 3, "number of hits")
 	f.StringVar(&o.OutputFields, "output-fields", "text,source", `fields to return, comma-separated ("*" for all)`)
 	f.StringVar(&o.Filter, "filter", "", `Milvus boolean expression, e.g. 'subject == "technology" and year > 2020'`)
@@ -83,7 +85,7 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 	if err != nil {
 		return err
 	}
-	s := searcher{coll: coll, emb: emb, limit: o.Limit, filter: o.Filter, fields: splitFields(o.OutputFields)}
+	s := searcher{coll: coll, emb: emb, limit: o.Limit, filter: o.Filter, fields: splitFields(o.OutputFields), params: o.params.params()}
 	out := bufio.NewWriter(cmd.OutOrStdout())
 	defer out.Flush()
 	if o.Queries != "" {
@@ -129,6 +131,7 @@ type searcher struct {
 	limit  int
 	filter string
 	fields []string
+	params map[string]int
 }
 
 // search embeds the queries in one call and searches each.
@@ -142,7 +145,7 @@ func (s *searcher) search(ctx context.Context, queries []string) ([][]store.Hit,
 	}
 	out := make([][]store.Hit, len(queries))
 	for i, v := range vecs {
-		hits, err := s.coll.Search(ctx, store.SearchRequest{Vector: v, Limit: s.limit, Filter: s.filter, OutputFields: s.fields})
+		hits, err := s.coll.Search(ctx, store.SearchRequest{Vector: v, Limit: s.limit, Filter: s.filter, OutputFields: s.fields, Params: s.params})
 		if err != nil {
 			if errors.Is(err, store.ErrInvalid) {
 				return nil, &usageError{err}

@@ -142,6 +142,75 @@ func (o *embedderOptions) config() embed.Config {
 	return embed.Config{Name: o.Name, Model: o.Model, Dim: o.Dim}
 }
 
+// indexOptions choose a new collection's vector index (ingest) with
+// Milvus's names and defaults.
+type indexOptions struct {
+	Type           string
+	NList          int
+	M              int
+	EfConstruction int
+	SQ8            bool
+}
+
+func (o *indexOptions) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Type, "index", "flat", "vector index of a new collection: flat (exact), ivf_flat or hnsw")
+	fs.IntVar(&o.NList, "nlist", 128, "IVF_FLAT: number of clusters")
+	fs.IntVar(&o.M, "m", 16, "HNSW: links per node (M)")
+	fs.IntVar(&o.EfConstruction, "ef-construction", 200, "HNSW: candidate list size while building (efConstruction)")
+	fs.BoolVar(&o.SQ8, "sq8", false, "store 8-bit quantised vectors in the index, re-rank with floats (embedded store)")
+}
+
+func (o *indexOptions) spec() (store.IndexSpec, error) {
+	spec := store.IndexSpec{Type: strings.ToUpper(o.Type), SQ8: o.SQ8}
+	switch spec.Type {
+	case store.IndexFlat:
+	case store.IndexIVFFlat:
+		if o.NList < 1 || o.NList > 65536 {
+			return spec, &usageError{fmt.Errorf("--nlist %d is out of range 1..65536", o.NList)}
+		}
+		spec.Params = map[string]int{"nlist": o.NList}
+	case store.IndexHNSW:
+		if o.M < 2 || o.M > 2048 {
+			return spec, &usageError{fmt.Errorf("--m %d is out of range 2..2048", o.M)}
+		}
+		if o.EfConstruction < 1 {
+			return spec, &usageError{fmt.Errorf("--ef-construction %d must be positive", o.EfConstruction)}
+		}
+		spec.Params = map[string]int{"M": o.M, "efConstruction": o.EfConstruction}
+	default:
+		return spec, &usageError{fmt.Errorf("unknown --index %q (use flat, ivf_flat or hnsw)", o.Type)}
+	}
+	if spec.SQ8 && spec.Type == store.IndexFlat {
+		return spec, &usageError{fmt.Errorf("--sq8 needs --index hnsw or ivf_flat")}
+	}
+	return spec, nil
+}
+
+// searchParams are per-query index parameters (search).
+type searchParams struct {
+	NProbe int
+	Ef     int
+}
+
+func (o *searchParams) register(fs *pflag.FlagSet) {
+	fs.IntVar(&o.NProbe, "nprobe", 0, "IVF_FLAT: clusters searched per query (default: the index's)")
+	fs.IntVar(&o.Ef, "ef", 0, "HNSW: candidate list size per query (default: the index's)")
+}
+
+func (o *searchParams) params() map[string]int {
+	p := map[string]int{}
+	if o.NProbe > 0 {
+		p["nprobe"] = o.NProbe
+	}
+	if o.Ef > 0 {
+		p["ef"] = o.Ef
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
 // splitterOptions select and configure the splitter (ingest, split).
 type splitterOptions struct {
 	Kind       string

@@ -37,6 +37,7 @@ type Options struct {
 	EmbedWorkers int
 	// Schema settings used only when the collection is created.
 	Metric       string
+	Index        store.IndexSpec
 	TextMaxBytes int
 	// Set is metadata added to every chunk (--set key=value).
 	Set map[string]any
@@ -179,6 +180,7 @@ func openOrCreate(ctx context.Context, st store.Store, emb embed.Embedder, opts 
 		Metric:       opts.Metric,
 		TextMaxBytes: opts.TextMaxBytes,
 		Embedder:     store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: info.Dim},
+		Index:        opts.Index,
 	}
 	if schema.Metric == "" {
 		schema.Metric = store.MetricCosine

@@ -33,8 +33,9 @@ func ValidateName(name string) error {
 }
 
 // Normalize checks a schema for Create and fills in its defaults: a zero
-// TextMaxBytes becomes [DefaultTextMaxBytes], the metric is upper-cased and
-// a zero Embedder.Dim becomes Dim. Errors wrap ErrInvalid.
+// TextMaxBytes becomes [DefaultTextMaxBytes], the metric and index type are
+// upper-cased, an empty index type becomes FLAT and a zero Embedder.Dim
+// becomes Dim. Errors wrap ErrInvalid.
 func (s Schema) Normalize() (Schema, error) {
 	if s.Dim <= 0 {
 		return s, Errorf(ErrInvalid, "schema dimension is %d; it must be positive", s.Dim)
@@ -56,6 +57,17 @@ func (s Schema) Normalize() (Schema, error) {
 	}
 	if s.Embedder.Dim != s.Dim {
 		return s, Errorf(ErrInvalid, "embedder %q produces %d dimensions but the schema has %d", s.Embedder.Name, s.Embedder.Dim, s.Dim)
+	}
+	if len(s.Index.Params) == 0 {
+		s.Index.Params = nil // one spelling of "no parameters", whatever the JSON said
+	}
+	s.Index.Type = strings.ToUpper(s.Index.Type)
+	switch s.Index.Type {
+	case "":
+		s.Index.Type = IndexFlat
+	case IndexFlat, IndexIVFFlat, IndexHNSW:
+	default:
+		return s, Errorf(ErrInvalid, "index type %q; use %s, %s or %s", s.Index.Type, IndexFlat, IndexIVFFlat, IndexHNSW)
 	}
 	return s, nil
 }

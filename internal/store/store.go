@@ -24,6 +24,24 @@ type EmbedderInfo struct {
 	Dim   int    `json:"dim"`
 }
 
+// Index types, with Milvus's names.
+const (
+	IndexFlat    = "FLAT"
+	IndexIVFFlat = "IVF_FLAT"
+	IndexHNSW    = "HNSW"
+)
+
+// IndexSpec is a collection's vector index. Params use Milvus's parameter
+// names: "nlist" for IVF_FLAT, "M" and "efConstruction" for HNSW. The zero
+// value is an exact (FLAT) index.
+type IndexSpec struct {
+	Type   string         `json:"type,omitempty"`
+	Params map[string]int `json:"params,omitempty"`
+	// SQ8 stores 8-bit scalar-quantised vectors in the index and re-ranks
+	// candidates with the float vectors (embedded store only).
+	SQ8 bool `json:"sq8,omitempty"`
+}
+
 // Schema describes a collection. The fixed fields are the notebook's: an
 // int64 id, a float vector of Dim dimensions and a text of at most
 // TextMaxBytes bytes; every other field is dynamic metadata.
@@ -32,6 +50,7 @@ type Schema struct {
 	Metric       string       `json:"metric"`
 	TextMaxBytes int          `json:"text_max_bytes"`
 	Embedder     EmbedderInfo `json:"embedder"`
+	Index        IndexSpec    `json:"index"`
 }
 
 // Row is one stored chunk. ID is chosen by the caller (kura derives it from
@@ -61,6 +80,9 @@ type SearchRequest struct {
 	// OutputFields names the fields returned with each hit ("text", "source",
 	// any dynamic field, "id", or "*" for all). Empty returns none.
 	OutputFields []string
+	// Params are per-search index parameters with Milvus's names: "nprobe"
+	// for IVF_FLAT, "ef" for HNSW. Unknown or zero values mean defaults.
+	Params map[string]int
 }
 
 // Hit is one search result. Score follows the metric's Milvus convention:

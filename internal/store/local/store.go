@@ -128,6 +128,9 @@ func (s *Store) Create(ctx context.Context, name string, schema store.Schema) (s
 	if err != nil {
 		return nil, fmt.Errorf("cannot create collection %s: %w", name, err)
 	}
+	if schema.Index.Type != store.IndexFlat || schema.Index.SQ8 {
+		return nil, store.Errorf(store.ErrInvalid, "cannot create collection %s: the embedded store has exact (FLAT) search only in this build; use --index flat or the milvus store", name)
+	}
 	if s.opts.ReadOnly {
 		return nil, s.errReadOnly("create", name)
 	}

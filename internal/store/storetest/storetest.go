@@ -92,7 +92,7 @@ func create(t *testing.T, s store.Store, name string, schema store.Schema) store
 }
 
 func schema3(metric string) store.Schema {
-	return store.Schema{Dim: 3, Metric: metric, TextMaxBytes: 200, Embedder: store.EmbedderInfo{Name: "test", Dim: 3}}
+	return store.Schema{Dim: 3, Metric: metric, TextMaxBytes: 200, Embedder: store.EmbedderInfo{Name: "test", Dim: 3}, Index: store.IndexSpec{Type: store.IndexFlat}}
 }
 
 // row builds a row; kv are alternating field names and values.
@@ -292,19 +292,20 @@ func testSchemaRoundTrip(t *testing.T, open Opener) {
 	s, reopen := open(t)
 	ctx := t.Context()
 	want := store.Schema{Dim: 4, Metric: store.MetricIP, TextMaxBytes: 100,
-		Embedder: store.EmbedderInfo{Name: "cohere", Model: "embed-multilingual-v3.0", Dim: 4}}
+		Embedder: store.EmbedderInfo{Name: "cohere", Model: "embed-multilingual-v3.0", Dim: 4},
+		Index:    store.IndexSpec{Type: store.IndexFlat}}
 	c, err := s.Create(ctx, "rt", want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Schema(); got != want {
+	if got := c.Schema(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Schema after Create = %+v, want %+v", got, want)
 	}
 	c2, err := s.Open(ctx, "rt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c2.Schema(); got != want {
+	if got := c2.Schema(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Schema after Open = %+v, want %+v", got, want)
 	}
 	c2.Close()
@@ -315,8 +316,9 @@ func testSchemaRoundTrip(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantD := store.Schema{Dim: 8, Metric: store.MetricL2, TextMaxBytes: store.DefaultTextMaxBytes, Embedder: store.EmbedderInfo{Name: "hash", Dim: 8}}
-	if got := d.Schema(); got != wantD {
+	wantD := store.Schema{Dim: 8, Metric: store.MetricL2, TextMaxBytes: store.DefaultTextMaxBytes, Embedder: store.EmbedderInfo{Name: "hash", Dim: 8},
+		Index: store.IndexSpec{Type: store.IndexFlat}}
+	if got := d.Schema(); !reflect.DeepEqual(got, wantD) {
 		t.Errorf("Schema with defaults = %+v, want %+v", got, wantD)
 	}
 	d.Close()
@@ -331,7 +333,7 @@ func testSchemaRoundTrip(t *testing.T, open Opener) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := c.Schema(); got != w {
+		if got := c.Schema(); !reflect.DeepEqual(got, w) {
 			t.Errorf("Schema of %s after reopen = %+v, want %+v", name, got, w)
 		}
 		c.Close()
