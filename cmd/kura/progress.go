@@ -64,11 +64,17 @@ func (r *reporter) draw() {
 	if secs > 0 {
 		rate = float64(p.Stored.Load()) / secs
 	}
+	// Files loaded says little for one big JSONL file, so the bar also
+	// weighs the share of known chunks already stored.
 	const width = 24
-	filled := 0
+	frac := 0.0
 	if total > 0 {
-		filled = int(width * done / total)
+		frac = float64(done) / float64(total)
 	}
+	if chunks := p.Chunks.Load(); chunks > 0 {
+		frac *= min(1, float64(p.Stored.Load())/float64(chunks))
+	}
+	filled := int(width * frac)
 	bar := strings.Repeat("█", filled) + strings.Repeat("░", width-filled)
 	fmt.Fprintf(r.out, "\r\033[K%s files %d/%d  chunks %d  embedded %d  stored %d  %.0f chunks/s",
 		bar, done, total, p.Chunks.Load(), p.Embedded.Load(), p.Stored.Load(), rate)
