@@ -54,7 +54,7 @@ func (s *Store) wrap(ctx context.Context, op string, err error) error {
 
 // where names the server and database for messages, without credentials.
 func (s *Store) where() string {
-	return fmt.Sprintf("Milvus at %s (database %s)", RedactURI(s.opts.URI), s.dbName())
+	return Where(s.opts.URI, s.db)
 }
 
 func isAuth(err error) bool {

@@ -116,9 +116,27 @@ func address(uri string) (addr, db, user, password string, err error) {
 		user = u.User.Username()
 		password, _ = u.User.Password()
 	}
-	scheme := u.Scheme
+	scheme, host := u.Scheme, u.Host
 	if scheme != "https" {
 		scheme = "http"
 	}
-	return fmt.Sprintf("%s://%s", scheme, u.Host), strings.Trim(u.Path, "/"), user, password, nil
+	if u.Port() == "" {
+		host += map[string]string{"http": ":19530", "https": ":443"}[scheme]
+	}
+	return fmt.Sprintf("%s://%s", scheme, host), strings.Trim(u.Path, "/"), user, password, nil
+}
+
+// Where names a server and database for messages, without credentials:
+// "Milvus at http://host:19530 (database default)".
+func Where(uri, database string) string {
+	if uri == "" {
+		uri = DefaultURI
+	}
+	if database == "" {
+		_, database, _, _, _ = address(uri)
+	}
+	if database == "" {
+		database = "default"
+	}
+	return fmt.Sprintf("Milvus at %s (database %s)", RedactURI(uri), database)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/milvus-io/milvus/client/v2/entity"
@@ -61,6 +63,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
+	if opts.DialOptions == nil {
+		// The SDK's dial blocks and retries until the timeout; a plain TCP
+		// dial first turns "nothing listens there" into an answer at once.
+		host := strings.TrimPrefix(strings.TrimPrefix(addr, "http://"), "https://")
+		conn, err := (&net.Dialer{}).DialContext(cctx, "tcp", host)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, store.Errorf(ErrUnavailable, "cannot reach Milvus at %s (%v); is Milvus running? %s", RedactURI(opts.URI), unwrapOp(err), StartHint)
+		}
+		conn.Close()
+	}
 	client, err := milvusclient.New(cctx, cfg)
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(cctx.Err(), context.DeadlineExceeded) {
@@ -274,4 +289,14 @@ func (s *Store) Close() error {
 		return nil
 	}
 	return c.Close(context.Background())
+}
+
+// unwrapOp drops the "dial tcp 127.0.0.1:1:" prefix of a net.OpError,
+// which repeats the address the message already names.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
 }
