@@ -12,9 +12,13 @@ import (
 	"github.com/milvus-io/milvus/client/v2/entity"
 	"github.com/milvus-io/milvus/client/v2/index"
 	"github.com/milvus-io/milvus/client/v2/milvusclient"
+	"github.com/milvus-io/milvus/pkg/v2/log"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/kura-rag/kura/internal/store"
 )
+
+var quietSDK sync.Once
 
 // Store is a connection to one database of a Milvus server. It implements
 // [store.Store] and is safe for concurrent use.
@@ -34,6 +38,12 @@ var _ store.Store = (*Store)(nil)
 // database fails here with a message that says which, not on the first
 // write.
 func Open(ctx context.Context, opts Options) (*Store, error) {
+	quietSDK.Do(func() {
+		// The SDK logs retries to stdout through Milvus's global zap logger;
+		// kura's stdout carries results (--json), and every error reaches
+		// the user through the returned error anyway.
+		log.SetLevel(zapcore.InvalidLevel)
+	})
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
