@@ -185,6 +185,22 @@ func (s *Server) ChunkIDs(name string) []int64 {
 	return out
 }
 
+// SourceChunkIDs returns the chunk_id of every row of collection name
+// whose source is source.
+func (s *Server) SourceChunkIDs(name, source string) []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []int64
+	if c := s.colls["default/"+name]; c != nil {
+		for _, r := range c.rows {
+			if r.source == source {
+				out = append(out, r.chunkID)
+			}
+		}
+	}
+	return out
+}
+
 type dbKey struct{}
 
 // intercept records the call, checks the credentials and the database as
