@@ -71,6 +71,12 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) error {
 		if err := c.schema.CheckRow(r); err != nil {
 			return err
 		}
+		// Milvus refuses a dynamic key named like a schema field.
+		for _, k := range []string{fieldChunkID, fieldMeta} {
+			if _, ok := r.Fields[k]; ok {
+				return store.Errorf(store.ErrInvalid, "row %d (source %q): %q is a field of kura's Milvus schema and cannot be used as metadata; rename it (JSONL: another key)", r.ID, r.Source(), k)
+			}
+		}
 	}
 	// The last row with an id wins, as in a sequence of single upserts.
 	last := make(map[int64]int, len(rows))

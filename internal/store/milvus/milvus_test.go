@@ -325,6 +325,10 @@ func TestUpsertRequests(t *testing.T) {
 	if calls := srv.Methods(); len(calls) != 0 {
 		t.Errorf("an oversized row sent %v", calls)
 	}
+	err = c.Upsert(t.Context(), []store.Row{{ID: 6, Vector: []float32{1, 0}, Fields: map[string]any{"source": "d.jsonl", "chunk_id": 1}}})
+	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "chunk_id") || len(srv.Methods()) != 0 {
+		t.Errorf("metadata named chunk_id: %v, requests %v", err, srv.Methods())
+	}
 }
 
 // kuraMethods are the recorded requests without the SDK's schema lookups
