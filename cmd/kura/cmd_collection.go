@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kura-rag/kura/internal/store"
+	"github.com/kura-rag/kura/internal/store/milvus"
 )
 
 func newCollectionCommand(g *globalOptions) *cobra.Command {
@@ -81,6 +82,14 @@ func describeCollection(ctx context.Context, g *globalOptions, coll store.Collec
 		return description{}, err
 	}
 	s := coll.Schema()
+	if mc, ok := coll.(*milvus.Collection); ok {
+		d := description{Name: coll.Name(), Store: g.Store, Rows: stats.Rows, Sources: stats.Sources, Dim: s.Dim, Metric: s.Metric,
+			Embedder: s.Embedder.Name, EmbedModel: s.Embedder.Model, TextMaxBytes: s.TextMaxBytes, DiskBytes: -1}
+		for _, f := range mc.Fields() {
+			d.Fields = append(d.Fields, schemaField{f.Name, f.Type, f.Note})
+		}
+		return d, nil
+	}
 	return description{
 		Name:         coll.Name(),
 		Store:        g.Store,
@@ -183,7 +192,11 @@ func printDescription(w io.Writer, d description) {
 	}
 	fmt.Fprintf(w, "embedder    %s, %s, %d dimensions\n", d.Embedder, model, d.Dim)
 	fmt.Fprintf(w, "metric      %s\n", d.Metric)
-	fmt.Fprintf(w, "on disk     %s\n", humanBytes(d.DiskBytes))
+	if d.DiskBytes >= 0 {
+		fmt.Fprintf(w, "on disk     %s\n", humanBytes(d.DiskBytes))
+	} else {
+		fmt.Fprintf(w, "on disk     not reported by %s\n", d.Store)
+	}
 	fmt.Fprintln(w, "schema")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, f := range d.Fields {
@@ -211,6 +224,9 @@ func runCollectionDrop(cmd *cobra.Command, g *globalOptions, name string) error 
 
 func humanBytes(n int64) string {
 	const unit = 1024
+	if n < 0 {
+		return "-" // unknown (Milvus does not report it)
+	}
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
 	}

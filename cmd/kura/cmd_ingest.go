@@ -83,6 +83,9 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 	if o.TextMaxBytes <= 0 || o.TextMaxBytes > 65535 {
 		return &usageError{fmt.Errorf("--text-max-bytes %d is out of range 1..65535 (Milvus VARCHAR limit)", o.TextMaxBytes)}
 	}
+	if g.Store == "milvus" && !cmd.Flags().Changed("index") {
+		o.index.Type = store.IndexIVFFlat // the notebook's index; Milvus users expect it
+	}
 	index, err := o.index.spec()
 	if err != nil {
 		return err

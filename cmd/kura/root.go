@@ -17,6 +17,7 @@ import (
 	"github.com/kura-rag/kura/internal/split"
 	"github.com/kura-rag/kura/internal/store"
 	"github.com/kura-rag/kura/internal/store/local"
+	"github.com/kura-rag/kura/internal/store/milvus"
 )
 
 // globalOptions are the flags every command shares. Each has an
@@ -26,6 +27,8 @@ type globalOptions struct {
 	DataDir    string
 	Collection string
 	Store      string
+	milvus     milvusOptions
+	ctx        context.Context // the command's, for connecting to a server
 }
 
 const (
@@ -44,13 +47,15 @@ It runs offline on an embedded store by default.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			g.ctx = cmd.Context()
 			return g.resolve(cmd.Flags())
 		},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.DataDir, "data", defaultDataDir, "data directory of the embedded store (env KURA_DATA)")
 	pf.StringVar(&g.Collection, "collection", defaultCollection, "collection name (env COLLECTION_NAME)")
-	pf.StringVar(&g.Store, "store", "local", "store backend: local (env KURA_STORE; MILVUS_URI selects milvus)")
+	pf.StringVar(&g.Store, "store", "local", "store backend: local or milvus (env KURA_STORE; MILVUS_URI selects milvus)")
+	g.milvus.register(pf)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see kura %s --help)", err, cmd.Name())}
 	})
@@ -70,8 +75,11 @@ func (g *globalOptions) resolve(fs *pflag.FlagSet) error {
 	fromEnv(fs, "data", &g.DataDir, "KURA_DATA")
 	fromEnv(fs, "collection", &g.Collection, "COLLECTION_NAME")
 	fromEnv(fs, "store", &g.Store, "KURA_STORE")
-	if !fs.Changed("store") && os.Getenv("KURA_STORE") == "" && os.Getenv("MILVUS_URI") != "" {
+	if !fs.Changed("store") && os.Getenv("KURA_STORE") == "" && (os.Getenv("MILVUS_URI") != "" || fs.Changed("milvus-uri")) {
 		g.Store = "milvus"
+	}
+	if err := g.milvus.resolve(fs); err != nil {
+		return err
 	}
 	if g.Store != "local" && g.Store != "milvus" {
 		return &usageError{fmt.Errorf("unknown --store %q (use local or milvus)", g.Store)}
@@ -109,7 +117,11 @@ func (g *globalOptions) openStore(readOnly bool) (store.Store, error) {
 	case "local":
 		return local.Open(g.DataDir, local.Options{ReadOnly: readOnly})
 	default:
-		return nil, &usageError{errors.New("the milvus store is not part of this build yet; unset MILVUS_URI or use --store local")}
+		ctx := g.ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		return milvus.Open(ctx, g.milvus.options())
 	}
 }
 
@@ -310,8 +322,12 @@ func validFieldName(s string) bool {
 	return s != ""
 }
 
-// absData is the data directory as an absolute path, for messages.
+// absData is the data directory as an absolute path, for messages; on
+// Milvus, the server and database.
 func (g *globalOptions) absData() string {
+	if g.Store == "milvus" {
+		return g.milvus.where()
+	}
 	if abs, err := filepath.Abs(g.DataDir); err == nil {
 		return abs
 	}
