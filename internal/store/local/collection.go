@@ -32,6 +32,9 @@ type shared struct {
 	mu     sync.RWMutex
 	closed bool
 	cache  *vcache // nil until the first Search
+	// text is the BM25 index (text.go): nil until the first TextSearch or
+	// write, then kept in step by writes and saved when the file closes.
+	text *textIndex
 }
 
 func (sh *shared) close() error {
@@ -44,7 +47,9 @@ func (sh *shared) close() error {
 	}
 	sh.closed = true
 	sh.cache = nil
-	return sh.db.Close()
+	terr := sh.saveText()
+	sh.text = nil
+	return errors.Join(terr, sh.db.Close())
 }
 
 // guard turns a panic of bbolt, which trusts its file, into an error
@@ -121,6 +126,7 @@ type prepared struct {
 	source string
 	vec    []float32 // as stored: normalised for COSINE
 	val    []byte
+	terms  []string // analyzed for the text index
 }
 
 // counters are meta/rows and meta/sources, read at the start of a write
@@ -165,6 +171,14 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 	if len(prep) == 0 {
 		return ctx.Err()
 	}
+	// Keep the BM25 index in step: load it before the write (so this write
+	// updates it instead of making it stale) and analyze outside the locks.
+	if err := sh.ensureText(); err != nil {
+		return err
+	}
+	if err := sh.textTerms(prep, rows); err != nil {
+		return err
+	}
 
 	defer sh.guard(&err)
 	sh.wmu.Lock()
@@ -172,7 +186,9 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 	if sh.isClosed() {
 		return sh.errClosed()
 	}
+	var txid int
 	err = sh.db.Update(func(tx *bolt.Tx) error {
+		txid = tx.ID()
 		b := buckets(tx)
 		n := readCounters(b.meta)
 		for i, p := range prep {
@@ -192,6 +208,7 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	sh.applyText(txid, prep, nil)
 	if sh.cache != nil {
 		for _, p := range prep {
 			if err := sh.cache.put(p); err != nil {
@@ -283,6 +300,9 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 		return ctx.Err()
 	}
 	sh := c.sh
+	if err := sh.ensureText(); err != nil {
+		return err
+	}
 	defer sh.guard(&err)
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
@@ -290,7 +310,9 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 		return sh.errClosed()
 	}
 	var deleted []int64
+	var txid int
 	err = sh.db.Update(func(tx *bolt.Tx) error {
+		txid = tx.ID()
 		deleted = deleted[:0]
 		b := buckets(tx)
 		n := readCounters(b.meta)
@@ -325,6 +347,7 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	sh.applyText(txid, nil, deleted)
 	if sh.cache != nil {
 		for _, id := range deleted {
 			sh.cache.remove(id)
