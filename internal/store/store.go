@@ -154,6 +154,15 @@ type HybridSearcher interface {
 	HybridSearch(ctx context.Context, req HybridSearchRequest) ([]Hit, error)
 }
 
+// VectorGetter is the optional capability of a Collection that returns
+// stored vectors by id (as stored: normalised for COSINE). Maximal
+// marginal relevance uses it to compare candidates with each other;
+// without it the candidates' texts are embedded again.
+type VectorGetter interface {
+	// Vectors returns one vector per id, nil for an id with no row.
+	Vectors(ctx context.Context, ids []int64) ([][]float32, error)
+}
+
 // Stats describes a collection's contents.
 type Stats struct {
 	Rows      int64 `json:"rows"`
