@@ -165,11 +165,25 @@ func runs(text string, fn func(run string, class charClass)) {
 }
 
 // bigramAnalyzer indexes CJK runs as overlapping character bigrams (a run
-// of one character as that character) and other runs as words.
+// of one character as that character), plus every maximal run of kanji
+// and every run of katakana inside them as one extra term, and other runs
+// as words.
+//
+// The script runs are a dictionary-free approximation of words: Japanese
+// writes content words in kanji or katakana and grammar in hiragana, so
+// "梅雨の期間は" yields the runs "梅雨" and "期間" besides its bigrams. On
+// the JSQuAD dev set they lift recall@1 of BM25 from 0.906 to 0.919, as
+// much as adding kagome's words does, at a tenth of kagome's cost (README,
+// "Evaluation"). Hiragana runs are left to the bigrams. Run terms carry a
+// one-byte prefix so that a two-character run and the bigram of the same
+// characters stay two terms, each with its own statistics.
 type bigramAnalyzer struct{}
 
 func (bigramAnalyzer) Name() string { return AnalyzerBigram }
-func (bigramAnalyzer) Version() int { return 1 }
+func (bigramAnalyzer) Version() int { return 2 }
+
+// runPrefix marks script-run terms of the bigram analyzer.
+const runPrefix = "\x1f"
 
 func (bigramAnalyzer) Analyze(dst []string, text string) []string {
 	runs(Normalize(text), func(run string, class charClass) {
@@ -180,21 +194,62 @@ func (bigramAnalyzer) Analyze(dst []string, text string) []string {
 		run = foldKatakanaRuns(run)
 		if utf8.RuneCountInString(run) == 1 {
 			dst = append(dst, run)
-			return
-		}
-		// Slide a two-rune window over the run without decoding twice.
-		_, w0 := utf8.DecodeRuneInString(run)
-		for i := 0; i < len(run); {
-			_, w1 := utf8.DecodeRuneInString(run[i+w0:])
-			if w1 == 0 {
-				break
+		} else {
+			// Slide a two-rune window over the run without decoding twice.
+			_, w0 := utf8.DecodeRuneInString(run)
+			for i := 0; i < len(run); {
+				_, w1 := utf8.DecodeRuneInString(run[i+w0:])
+				if w1 == 0 {
+					break
+				}
+				dst = append(dst, run[i:i+w0+w1])
+				i += w0
+				w0 = w1
 			}
-			dst = append(dst, run[i:i+w0+w1])
-			i += w0
-			w0 = w1
 		}
+		dst = appendScriptRuns(dst, run)
 	})
 	return dst
+}
+
+// appendScriptRuns appends the kanji and katakana runs of a CJK run.
+func appendScriptRuns(dst []string, run string) []string {
+	start, cur := 0, scriptOther
+	flush := func(end int) {
+		if cur == scriptKanji || cur == scriptKatakana {
+			dst = append(dst, runPrefix+run[start:end])
+		}
+	}
+	for i, r := range run {
+		s := scriptOf(r)
+		if s != cur {
+			flush(i)
+			start, cur = i, s
+		}
+	}
+	flush(len(run))
+	return dst
+}
+
+type script int
+
+const (
+	scriptOther script = iota
+	scriptKanji
+	scriptKatakana
+	scriptHiragana
+)
+
+func scriptOf(r rune) script {
+	switch {
+	case unicode.Is(unicode.Han, r) || r == '々' || r == '〆' || r == 'ヶ':
+		return scriptKanji
+	case unicode.Is(unicode.Katakana, r) || r == 'ー':
+		return scriptKatakana
+	case unicode.Is(unicode.Hiragana, r):
+		return scriptHiragana
+	}
+	return scriptOther
 }
 
 // englishAnalyzer indexes every run of letters and digits as one word. It

@@ -6,6 +6,7 @@ import (
 )
 
 func TestAnalyzers(t *testing.T) {
+	const r = runPrefix
 	f := func(name, text string, want ...string) {
 		t.Helper()
 		a, err := New(name)
@@ -21,10 +22,12 @@ func TestAnalyzers(t *testing.T) {
 	f(AnalyzerBigram, "ＧｉｔＯｐｓ and Argo-CD", "gitops", "and", "argo", "cd")
 	f(AnalyzerEnglish, "ＧｉｔＯｐｓ and Argo-CD", "gitops", "and", "argo", "cd")
 	// Bigrams, a lone CJK character as itself, long-vowel folding inside a run.
-	f(AnalyzerBigram, "東京 へ", "東京", "へ")
-	f(AnalyzerBigram, "サーバーが", "サー", "ーバ", "バが")
-	f(AnalyzerBigram, "ｻｰﾊﾞｰが", "サー", "ーバ", "バが")
-	f(AnalyzerBigram, "サーバ－が", "サー", "ーバ", "バが")
+	// plus kanji and katakana runs as words (prefixed).
+	f(AnalyzerBigram, "東京 へ", "東京", r+"東京", "へ")
+	f(AnalyzerBigram, "梅雨の期間", "梅雨", "雨の", "の期", "期間", r+"梅雨", r+"期間")
+	f(AnalyzerBigram, "サーバーが", "サー", "ーバ", "バが", r+"サーバ")
+	f(AnalyzerBigram, "ｻｰﾊﾞｰが", "サー", "ーバ", "バが", r+"サーバ")
+	f(AnalyzerBigram, "サーバ－が", "サー", "ーバ", "バが", r+"サーバ")
 	// Morphological: particles, auxiliaries and symbols dropped, verbs to
 	// their dictionary form, compounds split in search mode, long vowels folded.
 	f(AnalyzerJa, "マニフェストを同期していました。", "マニフェスト", "同期", "する")

@@ -386,3 +386,16 @@ func (r *Retriever) texts(ctx context.Context, hits []store.Hit) ([]string, erro
 	}
 	return out, nil
 }
+
+// SearchWith answers one query whose embedding the caller computed (nil
+// if NeedsVectors is false). Evaluations use it to time the search apart
+// from the batched query embedding.
+func (r *Retriever) SearchWith(ctx context.Context, query string, vec []float32) ([]store.Hit, error) {
+	if err := r.Cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", store.ErrInvalid, err)
+	}
+	if r.NeedsVectors() && vec == nil {
+		return nil, errors.New("this search type needs the query's embedding")
+	}
+	return r.one(ctx, query, vec)
+}

@@ -51,11 +51,18 @@ type textHeader struct {
 	TxID     int      `json:"txid"`
 }
 
-// analyzerFor resolves a schema's analyzer, empty meaning the default.
+// noTextIndex is the analyzer name of a collection without a BM25 index.
+const noTextIndex = "none"
+
+// analyzerFor resolves a schema's analyzer, empty meaning the default; it
+// returns nil for a collection without a text index.
 func analyzerFor(spec store.TextSpec) (lexical.Analyzer, error) {
 	name := spec.Analyzer
-	if name == "" {
+	switch name {
+	case "":
 		name = lexical.DefaultAnalyzer
+	case noTextIndex:
+		return nil, nil
 	}
 	return lexical.New(name)
 }
@@ -116,6 +123,9 @@ func (sh *shared) ensureText() (err error) {
 	an, err := analyzerFor(sh.schema.Text)
 	if err != nil {
 		return corrupt(sh.name, sh.path, fmt.Errorf("schema: %v", err))
+	}
+	if an == nil {
+		return nil
 	}
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
@@ -256,6 +266,9 @@ func (sh *shared) textTerms(prep []prepared, rows []store.Row) error {
 	if err != nil {
 		return corrupt(sh.name, sh.path, fmt.Errorf("schema: %v", err))
 	}
+	if an == nil {
+		return nil
+	}
 	texts := make([]string, len(rows))
 	for i, r := range rows {
 		texts[i] = indexText(r.Text, r.Fields, sh.schema.Text.Fields)
@@ -321,6 +334,9 @@ func (c *Collection) TextSearch(ctx context.Context, req store.TextSearchRequest
 		if err := sh.ensureCache(true); err != nil {
 			return nil, err
 		}
+	}
+	if sh.schema.Text.Analyzer == noTextIndex {
+		return nil, store.Errorf(store.ErrUnsupported, "collection %s was created without a text index (--analyzer none); use --search-type dense, or ingest into a new collection with an analyzer", sh.name)
 	}
 	if err := sh.ensureText(); err != nil {
 		return nil, err
