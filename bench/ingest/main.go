@@ -61,6 +61,8 @@ const collection = "bench"
 type result struct {
 	Bench             string  `json:"bench"`
 	Run               int     `json:"run"`
+	Analyzer          string  `json:"analyzer"`
+	EmbedTitle        bool    `json:"embed_title"`
 	InputMB           float64 `json:"input_mb"`
 	TextMB            float64 `json:"text_mb"`
 	Documents         int     `json:"documents"`
@@ -98,6 +100,8 @@ func main() {
 	runs := flag.Int("runs", 3, "number of measured runs")
 	embedWorkers := flag.Int("embed-concurrency", 4, "embedding batches in flight (the CLI's default is 4)")
 	withBreakdown := flag.Bool("breakdown", false, "also time load, split, embed and store separately")
+	flag.StringVar(&analyzer, "analyzer", "bigram", "BM25 analyzer of the collection (the CLI's default); none builds no BM25 index")
+	flag.BoolVar(&embedTitle, "embed-title", true, "embed title + chunk and index the title with BM25, as the CLI's default --context both")
 	flag.Parse()
 
 	fi, err := os.Stat(*corpus)
@@ -116,6 +120,7 @@ func main() {
 			fatalf("run %d: %v", i, err)
 		}
 		res.Run = i
+		res.Analyzer, res.EmbedTitle = analyzer, embedTitle
 		res.InputMB = float64(fi.Size()) / 1e6
 		res.MBPerS = res.InputMB / res.Seconds
 		enc.Encode(res)
@@ -141,8 +146,19 @@ func inputs(file string) []ingest.Input {
 	}}}
 }
 
+var (
+	analyzer   string
+	embedTitle bool
+)
+
 func options(embedWorkers int) ingest.Options {
+	text := store.TextSpec{Analyzer: analyzer}
+	if embedTitle {
+		text.Fields = []string{"title"}
+	}
 	return ingest.Options{
+		Text:         text,
+		EmbedTitle:   embedTitle,
 		Collection:   collection,
 		Splitter:     split.DefaultOptions(),
 		BatchSize:    embed.DefaultBatchSize,

@@ -67,7 +67,7 @@ func Normalize(text string) string {
 			r = unicode.ToLower(r)
 		}
 		b.WriteRune(r)
-		prevKana = unicode.In(r, unicode.Katakana) || r == 'ー'
+		prevKana = isKatakana(r) || r == 'ー'
 	}
 	return b.String()
 }
@@ -90,7 +90,7 @@ func foldLongVowel(term string) string {
 		return term
 	}
 	for _, r := range term {
-		if !unicode.In(r, unicode.Katakana) && r != 'ー' {
+		if !isKatakana(r) && r != 'ー' {
 			return term
 		}
 	}
@@ -112,7 +112,7 @@ func foldKatakanaRuns(run string) string {
 		}
 	}
 	for i, r := range run {
-		if unicode.In(r, unicode.Katakana) || r == 'ー' {
+		if isKatakana(r) || r == 'ー' {
 			if start < 0 {
 				start = i
 			}
@@ -135,9 +135,47 @@ const (
 	classCJK                    // han, kana: bigrams
 )
 
+// isHan, isHiragana and isKatakana test the main Unicode blocks directly
+// and fall back to the range tables only outside them: the tables' binary
+// search was the analyzers' largest cost.
+func isHan(r rune) bool {
+	switch {
+	case r < 0x2e80:
+		return false
+	case r >= 0x4e00 && r <= 0x9fff, r >= 0x3400 && r <= 0x4dbf:
+		return true
+	}
+	return unicode.Is(unicode.Han, r)
+}
+
+func isHiragana(r rune) bool {
+	switch {
+	case r < 0x3041:
+		return false
+	case r <= 0x3096, r >= 0x309d && r <= 0x309f:
+		return true
+	}
+	return unicode.Is(unicode.Hiragana, r)
+}
+
+func isKatakana(r rune) bool {
+	switch {
+	case r < 0x30a1:
+		return false
+	case r <= 0x30fa, r >= 0x30fd && r <= 0x30ff:
+		return true
+	}
+	return unicode.Is(unicode.Katakana, r)
+}
+
 func classify(r rune) charClass {
 	switch {
-	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana) || r == 'ー' || r == '々' || r == '〆' || r == 'ヶ':
+	case r < 0x80:
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return classWord
+		}
+		return classOther
+	case isHan(r) || isHiragana(r) || isKatakana(r) || r == 'ー' || r == '々' || r == '〆' || r == 'ヶ':
 		return classCJK
 	case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
 		return classWord
@@ -242,11 +280,11 @@ const (
 
 func scriptOf(r rune) script {
 	switch {
-	case unicode.Is(unicode.Han, r) || r == '々' || r == '〆' || r == 'ヶ':
+	case isHan(r) || r == '々' || r == '〆' || r == 'ヶ':
 		return scriptKanji
-	case unicode.Is(unicode.Katakana, r) || r == 'ー':
+	case isKatakana(r) || r == 'ー':
 		return scriptKatakana
-	case unicode.Is(unicode.Hiragana, r):
+	case isHiragana(r):
 		return scriptHiragana
 	}
 	return scriptOther

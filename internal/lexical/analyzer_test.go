@@ -3,6 +3,7 @@ package lexical
 import (
 	"slices"
 	"testing"
+	"unicode"
 )
 
 func TestAnalyzers(t *testing.T) {
@@ -63,4 +64,14 @@ func FuzzAnalyze(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestScriptFastPaths checks the block shortcuts against the Unicode tables.
+func TestScriptFastPaths(t *testing.T) {
+	for r := rune(0); r < 0x110000; r++ {
+		if isHan(r) != unicode.Is(unicode.Han, r) || isHiragana(r) != unicode.Is(unicode.Hiragana, r) || isKatakana(r) != unicode.Is(unicode.Katakana, r) {
+			t.Fatalf("U+%04X: han %v/%v hiragana %v/%v katakana %v/%v", r,
+				isHan(r), unicode.Is(unicode.Han, r), isHiragana(r), unicode.Is(unicode.Hiragana, r), isKatakana(r), unicode.Is(unicode.Katakana, r))
+		}
+	}
 }

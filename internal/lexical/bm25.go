@@ -56,6 +56,11 @@ type Index struct {
 
 	scratch sync.Pool // *searchScratch
 	tf      map[uint32]uint32
+	// noForward is set on an index read from a snapshot: its documents'
+	// term lists (needed only to remove documents) are rebuilt from the
+	// postings on the first Remove, so a search-only process never pays
+	// for them.
+	noForward bool
 }
 
 type posting struct {
@@ -125,6 +130,7 @@ func (x *Index) Remove(id int64) {
 	if !ok {
 		return
 	}
+	x.buildForward()
 	d := &x.docs[s]
 	for _, tid := range d.terms {
 		x.df[tid]--
@@ -138,9 +144,25 @@ func (x *Index) Remove(id int64) {
 	}
 }
 
+// buildForward fills the documents' term lists from the postings.
+func (x *Index) buildForward() {
+	if !x.noForward {
+		return
+	}
+	x.noForward = false
+	for tid, ps := range x.post {
+		for _, p := range ps {
+			if d := &x.docs[p.slot]; !d.dead {
+				d.terms = append(d.terms, uint32(tid))
+			}
+		}
+	}
+}
+
 // compact renumbers live documents densely and rewrites the postings
 // without dead slots, dropping terms no live document has.
 func (x *Index) compact() {
+	x.buildForward()
 	remap := make([]uint32, len(x.docs))
 	docs := make([]docEntry, 0, x.live)
 	for s, d := range x.docs {

@@ -170,6 +170,7 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 		x.totalLen += uint64(d.len)
 	}
 	x.live = len(x.docs)
+	x.noForward = true
 	nterms := uv()
 	if !ok || nterms > uint64(len(b)) {
 		return nil, nil, bad("term count")
@@ -192,7 +193,6 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 				return nil, nil, bad("postings")
 			}
 			ps[i] = posting{slot: uint32(slot), tf: uint32(tf)}
-			x.docs[slot].terms = append(x.docs[slot].terms, tid)
 		}
 		if _, dup := x.termID[t]; dup {
 			return nil, nil, bad("duplicate term")

@@ -260,8 +260,8 @@ func (ti *textIndex) save() error {
 	return nil
 }
 
-// textTerms analyzes rows about to be written, before any lock is taken.
-func (sh *shared) textTerms(prep []prepared, rows []store.Row) error {
+// textTerms analyzes rows about to be written into terms, without locks.
+func (sh *shared) textTerms(terms [][]string, rows []store.Row) error {
 	an, err := analyzerFor(sh.schema.Text)
 	if err != nil {
 		return corrupt(sh.name, sh.path, fmt.Errorf("schema: %v", err))
@@ -273,21 +273,19 @@ func (sh *shared) textTerms(prep []prepared, rows []store.Row) error {
 	for i, r := range rows {
 		texts[i] = indexText(r.Text, r.Fields, sh.schema.Text.Fields)
 	}
-	for i, terms := range analyzeAll(an, texts) {
-		prep[i].terms = terms
-	}
+	copy(terms, analyzeAll(an, texts))
 	return nil
 }
 
 // applyText brings a loaded text index up to a committed write. sh.mu must
 // be held exclusively.
-func (sh *shared) applyText(txid int, upserts []prepared, deletes []int64) {
+func (sh *shared) applyText(txid int, upserts []prepared, terms [][]string, deletes []int64) {
 	ti := sh.text
 	if ti == nil {
 		return // the snapshot is now stale by txid and will be rebuilt
 	}
-	for _, p := range upserts {
-		ti.idx.Add(p.id, p.terms)
+	for i, p := range upserts {
+		ti.idx.Add(p.id, terms[i])
 	}
 	for _, id := range deletes {
 		ti.idx.Remove(id)
