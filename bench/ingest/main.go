@@ -45,6 +45,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/kura-rag/kura/bench/internal/sysinfo"
@@ -102,7 +103,18 @@ func main() {
 	withBreakdown := flag.Bool("breakdown", false, "also time load, split, embed and store separately")
 	flag.StringVar(&analyzer, "analyzer", "bigram", "BM25 analyzer of the collection (the CLI's default); none builds no BM25 index")
 	flag.BoolVar(&embedTitle, "embed-title", true, "embed title + chunk and index the title with BM25, as the CLI's default --context both")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured runs to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatalf("%v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	fi, err := os.Stat(*corpus)
 	if err != nil {

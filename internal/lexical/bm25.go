@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -55,7 +56,8 @@ type Index struct {
 	totalLen uint64
 
 	scratch sync.Pool // *searchScratch
-	tf      map[uint32]uint32
+	count   []uint32  // by term id: Add's scratch term frequencies, all zero between calls
+	touched []uint32  // Add's scratch list of distinct term ids
 	// noForward is set on an index read from a snapshot: its documents'
 	// term lists (needed only to remove documents) are rebuilt from the
 	// postings on the first Remove, so a search-only process never pays
@@ -95,29 +97,38 @@ func (x *Index) Has(id int64) bool { _, ok := x.slot[id]; return ok }
 // nothing, but it is part of N and of the average length, as in Lucene).
 func (x *Index) Add(id int64, terms []string) {
 	x.Remove(id)
-	if x.tf == nil {
-		x.tf = map[uint32]uint32{}
-	}
-	clear(x.tf)
+	// Count term frequencies in a dense per-term-id array rather than a
+	// map: Add runs once per stored chunk, on the writer's critical path.
+	distinct := x.touched[:0]
 	for _, t := range terms {
 		tid, ok := x.termID[t]
 		if !ok {
 			tid = uint32(len(x.terms))
+			// Terms are often substrings of a whole normalised text; a
+			// copy keeps the index from pinning those texts in memory.
+			t = strings.Clone(t)
 			x.termID[t] = tid
 			x.terms = append(x.terms, t)
 			x.post = append(x.post, nil)
 			x.df = append(x.df, 0)
+			x.count = append(x.count, 0)
 		}
-		x.tf[tid]++
+		if x.count[tid] == 0 {
+			distinct = append(distinct, tid)
+		}
+		x.count[tid]++
 	}
 	s := uint32(len(x.docs))
-	d := docEntry{id: id, len: uint32(len(terms)), terms: make([]uint32, 0, len(x.tf))}
-	for tid, n := range x.tf {
-		d.terms = append(d.terms, tid)
-		x.post[tid] = append(x.post[tid], posting{slot: s, tf: n})
+	d := docEntry{id: id, len: uint32(len(terms)), terms: slices.Clone(distinct)}
+	for _, tid := range distinct {
+		x.post[tid] = append(x.post[tid], posting{slot: s, tf: x.count[tid]})
 		x.df[tid]++
+		x.count[tid] = 0
 	}
-	slices.Sort(d.terms)
+	x.touched = distinct[:0]
+	if x.noForward {
+		d.terms = nil // built with the others on the first Remove
+	}
 	x.docs = append(x.docs, d)
 	x.slot[id] = s
 	x.live++
@@ -203,6 +214,7 @@ func (x *Index) compact() {
 		slices.Sort(docs[i].terms)
 	}
 	x.docs, x.terms, x.post, x.df, x.termID = docs, terms, post, df, termID
+	x.count = make([]uint32, len(terms))
 }
 
 // Scored is a document id with its BM25 score.

@@ -205,5 +205,6 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 	if !ok || len(b) != 0 {
 		return nil, nil, bad("trailing or missing data")
 	}
+	x.count = make([]uint32, len(x.terms))
 	return x, header, nil
 }

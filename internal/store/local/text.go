@@ -152,9 +152,10 @@ func (sh *shared) ensureText() (err error) {
 	if err != nil {
 		return corrupt(sh.name, sh.path, err)
 	}
-	if ti.dirty {
+	if ti.dirty && ti.idx.Len() > 0 {
 		// Best effort: a read-only directory or a full disk only means the
-		// next process rebuilds too.
+		// next process rebuilds too. An empty index (a new collection) is
+		// not worth a file and an fsync; the first writer saves it.
 		_ = ti.save()
 	}
 	sh.mu.Lock()
