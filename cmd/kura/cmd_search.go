@@ -120,6 +120,9 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 		metric = "" // BM25, fused and rerank scores are higher-is-better
 	}
 	printHits(out, hits[0], metric)
+	if len(hits[0]) == 0 && cfg.Mode == retrieve.BM25 {
+		fmt.Fprintln(cmd.ErrOrStderr(), "bm25 finds only chunks that share a term with the question; try --search-type hybrid or dense")
+	}
 	return nil
 }
 
