@@ -59,8 +59,10 @@ type Schema struct {
 // the store's default analyzer over the text field alone.
 type TextSpec struct {
 	// Analyzer names how text becomes terms: "ja" (morphological, kagome
-	// IPA), "bigram" (CJK character bigrams) or "english" (words). Empty
-	// means the default, recorded at creation by kura ingest.
+	// IPA), "bigram" (CJK character bigrams) or "english" (words); "none"
+	// means no text index. Empty means the store's default (kura ingest
+	// always records one, so a later change of default cannot change an
+	// existing collection).
 	Analyzer string `json:"analyzer,omitempty"`
 	// Fields are dynamic fields whose string values are indexed together
 	// with the text, e.g. "title", so a chunk matches words of its
