@@ -45,6 +45,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/kura-rag/kura/bench/internal/sysinfo"
@@ -61,6 +62,8 @@ const collection = "bench"
 type result struct {
 	Bench             string  `json:"bench"`
 	Run               int     `json:"run"`
+	Analyzer          string  `json:"analyzer"`
+	EmbedTitle        bool    `json:"embed_title"`
 	InputMB           float64 `json:"input_mb"`
 	TextMB            float64 `json:"text_mb"`
 	Documents         int     `json:"documents"`
@@ -98,7 +101,20 @@ func main() {
 	runs := flag.Int("runs", 3, "number of measured runs")
 	embedWorkers := flag.Int("embed-concurrency", 4, "embedding batches in flight (the CLI's default is 4)")
 	withBreakdown := flag.Bool("breakdown", false, "also time load, split, embed and store separately")
+	flag.StringVar(&analyzer, "analyzer", "bigram", "BM25 analyzer of the collection (the CLI's default); none builds no BM25 index")
+	flag.BoolVar(&embedTitle, "embed-title", true, "embed title + chunk and index the title with BM25, as the CLI's default --context both")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measured runs to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatalf("%v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	fi, err := os.Stat(*corpus)
 	if err != nil {
@@ -116,6 +132,7 @@ func main() {
 			fatalf("run %d: %v", i, err)
 		}
 		res.Run = i
+		res.Analyzer, res.EmbedTitle = analyzer, embedTitle
 		res.InputMB = float64(fi.Size()) / 1e6
 		res.MBPerS = res.InputMB / res.Seconds
 		enc.Encode(res)
@@ -141,8 +158,19 @@ func inputs(file string) []ingest.Input {
 	}}}
 }
 
+var (
+	analyzer   string
+	embedTitle bool
+)
+
 func options(embedWorkers int) ingest.Options {
+	text := store.TextSpec{Analyzer: analyzer}
+	if embedTitle {
+		text.Fields = []string{"title"}
+	}
 	return ingest.Options{
+		Text:         text,
+		EmbedTitle:   embedTitle,
 		Collection:   collection,
 		Splitter:     split.DefaultOptions(),
 		BatchSize:    embed.DefaultBatchSize,

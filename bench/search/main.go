@@ -6,6 +6,13 @@
 //
 //	go run ./bench/search -rows 100000 -dim 1024 -queries 1000
 //	go run ./bench/search -rows 100000 -queries 1000 -filter 'chunk_index < 3'
+//	go run ./bench/search -rows 100000 -queries 1000 -search-type hybrid
+//
+// -search-type bm25, hybrid or hybrid+mmr measures package retrieve on
+// top of the collection (BM25 index with -analyzer, RRF k=60), as `kura
+// search --search-type` runs it; the default measures Collection.Search
+// alone. -analyzer none builds without a BM25 index, so build_seconds of
+// two runs give the index's cost on writes.
 //
 // It builds a collection of -rows chunks in a fresh temporary data directory
 // (under -data if given; removed afterwards). The texts are deterministic
@@ -64,6 +71,7 @@ import (
 	"github.com/kura-rag/kura/bench/internal/sysinfo"
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
+	"github.com/kura-rag/kura/internal/retrieve"
 	"github.com/kura-rag/kura/internal/store"
 	"github.com/kura-rag/kura/internal/store/local"
 )
@@ -76,6 +84,8 @@ const (
 
 var outputFields = []string{"text", "source"}
 
+var searchType, analyzer string
+
 type result struct {
 	Bench            string  `json:"bench"`
 	Rows             int     `json:"rows"`
@@ -83,6 +93,8 @@ type result struct {
 	K                int     `json:"k"`
 	Queries          int     `json:"queries"`
 	Filter           string  `json:"filter,omitempty"`
+	SearchType       string  `json:"search_type"`
+	Analyzer         string  `json:"analyzer"`
 	MatchFraction    float64 `json:"match_fraction"`
 	Texts            string  `json:"texts"`
 	Vectors          string  `json:"vectors"`
@@ -112,6 +124,8 @@ func main() {
 	corpus := flag.String("corpus", "../shared/eval/jsquad/corpus.jsonl", "JSONL corpus to sample sentences from (optional)")
 	dataRoot := flag.String("data", "", "parent of the temporary data directory (default: the system temp dir)")
 	seed := flag.Uint64("seed", 1, "seed of the synthetic data")
+	flag.StringVar(&searchType, "search-type", "", "bm25, hybrid or hybrid+mmr through package retrieve (default: Collection.Search alone)")
+	flag.StringVar(&analyzer, "analyzer", "bigram", "BM25 analyzer of the collection: bigram, ja, english or none")
 	flag.Parse()
 	if *rows <= 0 || *queries <= 0 || *k <= 0 {
 		fatalf("-rows, -queries and -k must be positive")
@@ -127,7 +141,7 @@ func fatalf(format string, a ...any) {
 }
 
 func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoot string, seed uint64) error {
-	res := result{Bench: "search", Rows: nrows, Dim: dim, K: k, Queries: nq, Filter: filterExpr,
+	res := result{Bench: "search", Rows: nrows, Dim: dim, K: k, Queries: nq, Filter: filterExpr, SearchType: cmp.Or(searchType, "dense"), Analyzer: analyzer,
 		Vectors: "hash-embedder", Machine: sysinfo.Describe()}
 	emb, err := embed.New(embed.Config{Name: "hash", Dim: dim})
 	if err != nil {
@@ -151,7 +165,8 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 	}
 	info := emb.Info()
 	coll, err := st.Create(ctx, collection, store.Schema{Dim: dim, Metric: store.MetricCosine,
-		Embedder: store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: info.Dim}})
+		Embedder: store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: info.Dim},
+		Text:     store.TextSpec{Analyzer: analyzer}})
 	if err != nil {
 		st.Close()
 		return err
@@ -213,14 +228,26 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 		}
 		res.MatchFraction = float64(len(all)) / float64(nrows)
 	}
-	if _, err := coll.Search(ctx, req(qvecs[0])); err != nil { // warm-up
+	search := func(c store.Collection, i int) ([]store.Hit, error) { return c.Search(ctx, req(qvecs[i])) }
+	if searchType != "" {
+		mode, mmr, err := retrieve.ParseType(searchType)
+		if err != nil {
+			return err
+		}
+		cfg := retrieve.Config{Mode: mode, MMR: mmr, Limit: k, Filter: filterExpr, OutputFields: outputFields}
+		search = func(c store.Collection, i int) ([]store.Hit, error) {
+			r := retrieve.Retriever{Coll: c, Emb: emb, Cfg: cfg}
+			return r.SearchWith(ctx, qtexts[i], qvecs[i])
+		}
+	}
+	if _, err := search(coll, 0); err != nil { // warm-up
 		return err
 	}
 	lat := make([]float64, nq)
 	begin := time.Now()
 	for i := range nq {
 		t := time.Now()
-		hits, err := coll.Search(ctx, req(qvecs[i+1]))
+		hits, err := search(coll, i+1)
 		lat[i] = float64(time.Since(t).Nanoseconds()) / 1e6
 		if err != nil {
 			return err
@@ -245,7 +272,7 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 	res.PeakRSSMiB = sysinfo.PeakRSSMiB()
 
 	// Cold: a new read-only store, as a fresh `kura search` process opens it.
-	sample, qtexts = nil, nil
+	sample = nil
 	debug.FreeOSMemory() // so the serving peak starts from what is really live
 	sysinfo.ResetPeakRSS()
 	t := time.Now()
@@ -261,7 +288,7 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 	defer coll.Close()
 	res.ColdOpenMs = float64(time.Since(t).Nanoseconds()) / 1e6
 	t = time.Now()
-	if _, err := coll.Search(ctx, req(qvecs[1])); err != nil {
+	if _, err := search(coll, 1); err != nil {
 		return err
 	}
 	res.ColdFirstQueryMs = float64(time.Since(t).Nanoseconds()) / 1e6

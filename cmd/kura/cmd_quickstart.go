@@ -12,7 +12,10 @@ import (
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/ingest"
+	"github.com/kura-rag/kura/internal/lexical"
+	"github.com/kura-rag/kura/internal/retrieve"
 	"github.com/kura-rag/kura/internal/split"
+	"github.com/kura-rag/kura/internal/store"
 )
 
 // quickstartCollection holds the demo. Its name follows Milvus's rules
@@ -66,6 +69,8 @@ func runQuickstart(cmd *cobra.Command, g *globalOptions) error {
 	sum, err := ingest.Run(ctx, st, emb, inputs, ingest.Options{
 		Collection: quickstartCollection,
 		Splitter:   split.DefaultOptions(),
+		Text:       store.TextSpec{Analyzer: lexical.DefaultAnalyzer, Fields: []string{"title"}},
+		EmbedTitle: true,
 		Progress:   rep.progress,
 		OnProblem:  rep.problem,
 	})
@@ -80,7 +85,8 @@ func runQuickstart(cmd *cobra.Command, g *globalOptions) error {
 		return err
 	}
 	defer coll.Close()
-	s := searcher{coll: coll, emb: emb, limit: 3, fields: []string{"text", "source"}}
+	mode, _, _ := retrieve.ParseType(defaultSearchType(coll))
+	s := searcher{ret: &retrieve.Retriever{Coll: coll, Emb: emb, Cfg: retrieve.Config{Mode: mode, Limit: 3, OutputFields: []string{"text", "source"}}}}
 	results, err := s.search(ctx, sampleQuestions)
 	if err != nil {
 		return err

@@ -15,12 +15,14 @@ import (
 
 	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/ingest"
+	"github.com/kura-rag/kura/internal/retrieve"
 	"github.com/kura-rag/kura/internal/store"
 )
 
 type searchOptions struct {
 	embedder     embedderOptions
 	params       searchParams
+	retrieval    retrievalOptions
 	Limit        int
 	OutputFields string
 	Filter       string
@@ -38,8 +40,11 @@ With --json, one JSON object per hit per line:
   {"id": 42, "score": 0.83, "entity": {"text": "...", "source": "..."}}
 With --queries FILE.jsonl (lines {"id": "...", "query": "..."}), one line per query:
   {"query_id": "...", "hits": [ ...hit objects... ]}
-Scores: COSINE and IP are similarities (higher is better), L2 is the squared
-distance (lower is better).`,
+Search types (--search-type): dense (vectors), bm25 (full text), hybrid (both,
+fused by RRF), and MMR on top of any (mmr, hybrid+mmr, ...).
+Scores: dense COSINE and IP are similarities (higher is better), L2 is the
+squared distance (lower is better); bm25 is the BM25 score; hybrid the fused
+score; with --rerank the reranker's relevance (0..1).`,
 		Example: `  kura search "GitOpsとは何ですか"
   kura search -k 5 --filter 'source like "docs/ja/%"' --output-fields text,source,title "Argo CD"
   kura search --queries questions.jsonl > hits.jsonl`,
@@ -59,6 +64,7 @@ distance (lower is better).`,
 	f := cmd.Flags()
 	o.embedder.register(f)
 	o.params.register(f)
+	o.retrieval.register(f)
 	f.IntVarP(&o.Limit, "limit", "k", 3, "number of hits")
 	f.StringVar(&o.OutputFields, "output-fields", "text,source", `fields to return, comma-separated ("*" for all)`)
 	f.StringVar(&o.Filter, "filter", "", `Milvus boolean expression, e.g. 'subject == "technology" and year > 2020'`)
@@ -70,6 +76,7 @@ distance (lower is better).`,
 func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query string) error {
 	ctx := cmd.Context()
 	o.embedder.resolve(cmd.Flags())
+	o.retrieval.resolve(cmd.Flags())
 	st, err := g.openStore(true)
 	if err != nil {
 		return err
@@ -85,7 +92,11 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 	if err != nil {
 		return err
 	}
-	s := searcher{coll: coll, emb: emb, limit: o.Limit, filter: o.Filter, fields: splitFields(o.OutputFields), params: o.params.params()}
+	cfg, err := o.retrieval.config(coll, o.Limit, o.Filter, splitFields(o.OutputFields), o.params.params())
+	if err != nil {
+		return err
+	}
+	s := searcher{ret: &retrieve.Retriever{Coll: coll, Emb: emb, Cfg: cfg}}
 	out := bufio.NewWriter(cmd.OutOrStdout())
 	defer out.Flush()
 	if o.Queries != "" {
@@ -104,7 +115,14 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 		}
 		return nil
 	}
-	printHits(out, hits[0], coll.Schema().Metric)
+	metric := coll.Schema().Metric
+	if cfg.Mode != retrieve.Dense || cfg.Reranker != nil {
+		metric = "" // BM25, fused and rerank scores are higher-is-better
+	}
+	printHits(out, hits[0], metric)
+	if len(hits[0]) == 0 && cfg.Mode == retrieve.BM25 {
+		fmt.Fprintln(cmd.ErrOrStderr(), "bm25 finds only chunks that share a term with the question; try --search-type hybrid or dense")
+	}
 	return nil
 }
 
@@ -126,38 +144,16 @@ func queryEmbedder(schema store.Schema, o *embedderOptions, explicit bool) (embe
 }
 
 type searcher struct {
-	coll   store.Collection
-	emb    embed.Embedder
-	limit  int
-	filter string
-	fields []string
-	params map[string]int
+	ret *retrieve.Retriever
 }
 
 // search embeds the queries in one call and searches each.
 func (s *searcher) search(ctx context.Context, queries []string) ([][]store.Hit, error) {
-	vecs, err := s.emb.Embed(ctx, queries, embed.ModeQuery)
-	if err != nil {
-		return nil, fmt.Errorf("embedding the query: %w", err)
+	out, err := s.ret.Search(ctx, queries)
+	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrUnsupported) {
+		return nil, &usageError{err}
 	}
-	if len(vecs) != len(queries) {
-		return nil, fmt.Errorf("embedder %s returned %d vectors for %d queries", s.emb.Info().Name, len(vecs), len(queries))
-	}
-	out := make([][]store.Hit, len(queries))
-	for i, v := range vecs {
-		hits, err := s.coll.Search(ctx, store.SearchRequest{Vector: v, Limit: s.limit, Filter: s.filter, OutputFields: s.fields, Params: s.params})
-		if err != nil {
-			if errors.Is(err, store.ErrInvalid) {
-				return nil, &usageError{err}
-			}
-			return nil, err
-		}
-		if hits == nil {
-			hits = []store.Hit{}
-		}
-		out[i] = hits
-	}
-	return out, nil
+	return out, err
 }
 
 type batchQuery struct {

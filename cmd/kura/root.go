@@ -64,6 +64,7 @@ It runs offline on an embedded store by default.`,
 		newIngestCommand(&g),
 		newSplitCommand(),
 		newSearchCommand(&g),
+		newEvalCommand(&g),
 		newCollectionCommand(&g),
 		newQuickstartCommand(&g),
 	)

@@ -39,6 +39,14 @@ type Options struct {
 	Metric       string
 	Index        store.IndexSpec
 	TextMaxBytes int
+	// Text is a new collection's full-text index: analyzer and the fields
+	// indexed with the text (Schema.Text).
+	Text store.TextSpec
+	// EmbedTitle embeds "title\n" + chunk instead of the chunk alone, so a
+	// chunk that never names its topic still lands near questions about
+	// it. The stored text stays the chunk. It applies to the chunks this
+	// run embeds, so keep it the same for a collection's whole life.
+	EmbedTitle bool
 	// Set is metadata added to every chunk (--set key=value).
 	Set map[string]any
 	// Prune deletes the chunks of every stored source for which
@@ -181,6 +189,7 @@ func openOrCreate(ctx context.Context, st store.Store, emb embed.Embedder, opts 
 		TextMaxBytes: opts.TextMaxBytes,
 		Embedder:     store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: info.Dim},
 		Index:        opts.Index,
+		Text:         opts.Text,
 	}
 	if schema.Metric == "" {
 		schema.Metric = store.MetricCosine
@@ -246,6 +255,9 @@ type writeItem struct {
 }
 
 func (r *run) pipeline(ctx context.Context, inputs []Input) error {
+	// The writer stops only when the caller cancels (Ctrl-C): batches that
+	// were embedded before another batch failed are paid for and get stored.
+	caller := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -297,11 +309,9 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 					cancel(err)
 					return
 				}
-				select {
-				case writes <- writeItem{rows: rows}:
-				case <-ctx.Done():
-					return
-				}
+				// The writer drains writes until it is closed, so this
+				// send cannot block forever.
+				writes <- writeItem{rows: rows}
 			}
 		}()
 	}
@@ -324,7 +334,7 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 				group = append(group, more)
 				n += len(more.rows)
 			}
-			if err = r.write(ctx, group); err != nil {
+			if err = r.write(caller, group); err != nil {
 				cancel(err)
 			}
 		}
@@ -516,6 +526,9 @@ func (r *run) embedBatch(ctx context.Context, rows []store.Row) error {
 	texts := make([]string, len(rows))
 	for i, row := range rows {
 		texts[i] = row.Text
+		if title, _ := row.Fields["title"].(string); r.opts.EmbedTitle && title != "" {
+			texts[i] = title + "\n" + row.Text
+		}
 	}
 	vecs, err := r.emb.Embed(ctx, texts, embed.ModeDocument)
 	if err != nil {

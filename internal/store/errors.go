@@ -20,6 +20,9 @@ var (
 	ErrMismatch = errors.New("embedder mismatch")
 	// ErrLocked: another process holds the collection open for writing.
 	ErrLocked = errors.New("collection is locked by another process")
+	// ErrUnsupported: the backend or collection cannot serve this kind of
+	// request (say full-text search on a server without BM25).
+	ErrUnsupported = errors.New("not supported by this store")
 )
 
 // Errorf formats an error that matches kind with errors.Is but whose text

@@ -51,6 +51,23 @@ type Schema struct {
 	TextMaxBytes int          `json:"text_max_bytes"`
 	Embedder     EmbedderInfo `json:"embedder"`
 	Index        IndexSpec    `json:"index"`
+	// Text configures full-text (BM25) search; see [TextSearcher].
+	Text TextSpec `json:"text,omitzero"`
+}
+
+// TextSpec configures a collection's full-text index. The zero value means
+// the store's default analyzer over the text field alone.
+type TextSpec struct {
+	// Analyzer names how text becomes terms: "ja" (morphological, kagome
+	// IPA), "bigram" (CJK character bigrams) or "english" (words); "none"
+	// means no text index. Empty means the store's default (kura ingest
+	// always records one, so a later change of default cannot change an
+	// existing collection).
+	Analyzer string `json:"analyzer,omitempty"`
+	// Fields are dynamic fields whose string values are indexed together
+	// with the text, e.g. "title", so a chunk matches words of its
+	// document's title.
+	Fields []string `json:"fields,omitempty"`
 }
 
 // Row is one stored chunk. ID is chosen by the caller (kura derives it from
@@ -92,6 +109,60 @@ type Hit struct {
 	ID     int64          `json:"id"`
 	Score  float32        `json:"score"`
 	Entity map[string]any `json:"entity"`
+}
+
+// TextSearchRequest is one full-text top-k query.
+type TextSearchRequest struct {
+	// Query is natural-language text; the collection analyzes it like its
+	// rows.
+	Query        string
+	Limit        int
+	Filter       string
+	OutputFields []string
+	// K1 and B are the BM25 parameters; zero means 1.2 and 0.75.
+	K1, B float64
+}
+
+// TextSearcher is the optional capability of a Collection that ranks rows
+// by BM25 relevance to a query text, found by type assertion as in
+// database/sql/driver. Hits carry the BM25 score (higher is better); rows
+// that share no term with the query are not returned, so fewer than Limit
+// hits may come back. A collection that implements the method but cannot
+// serve it (a server too old, a collection created without a text index)
+// returns an error wrapping [ErrUnsupported] that says why.
+type TextSearcher interface {
+	TextSearch(ctx context.Context, req TextSearchRequest) ([]Hit, error)
+}
+
+// HybridSearchRequest is a dense and a full-text query fused into one
+// ranking by reciprocal rank fusion (RRF).
+type HybridSearchRequest struct {
+	Dense SearchRequest
+	Text  TextSearchRequest
+	// RRFK is RRF's k: score = Σ 1/(RRFK + rank). Zero means 60.
+	RRFK int
+	// Limit, Filter and OutputFields of the fused result; the two
+	// sub-requests' own are candidate depths and filters.
+	Limit        int
+	Filter       string
+	OutputFields []string
+}
+
+// HybridSearcher is the optional capability of a Collection that fuses
+// dense and full-text search itself (Milvus hybrid_search with an
+// RRFRanker). Collections without it get the same fusion from package
+// retrieve, on top of Search and TextSearch.
+type HybridSearcher interface {
+	HybridSearch(ctx context.Context, req HybridSearchRequest) ([]Hit, error)
+}
+
+// VectorGetter is the optional capability of a Collection that returns
+// stored vectors by id (as stored: normalised for COSINE). Maximal
+// marginal relevance uses it to compare candidates with each other;
+// without it the candidates' texts are embedded again.
+type VectorGetter interface {
+	// Vectors returns one vector per id, nil for an id with no row.
+	Vectors(ctx context.Context, ids []int64) ([][]float32, error)
 }
 
 // Stats describes a collection's contents.

@@ -32,6 +32,9 @@ type shared struct {
 	mu     sync.RWMutex
 	closed bool
 	cache  *vcache // nil until the first Search
+	// text is the BM25 index (text.go): nil until the first TextSearch or
+	// write, then kept in step by writes and saved when the file closes.
+	text *textIndex
 }
 
 func (sh *shared) close() error {
@@ -44,7 +47,9 @@ func (sh *shared) close() error {
 	}
 	sh.closed = true
 	sh.cache = nil
-	return sh.db.Close()
+	terr := sh.saveText()
+	sh.text = nil
+	return errors.Join(terr, sh.db.Close())
 }
 
 // guard turns a panic of bbolt, which trusts its file, into an error
@@ -165,6 +170,23 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 	if len(prep) == 0 {
 		return ctx.Err()
 	}
+	// Keep the BM25 index in step: load it before the write (so this write
+	// updates it instead of making it stale), and analyze the rows while
+	// the transaction runs and fsyncs, so analysis costs no extra latency
+	// unless it is the slower of the two.
+	if err := sh.ensureText(); err != nil {
+		return err
+	}
+	// terms is written by the analysis goroutine only, and read after it
+	// has finished.
+	terms := make([][]string, len(rows))
+	analyzed := make(chan error, 1)
+	go func() { analyzed <- sh.textTerms(terms, rows) }()
+	defer func() {
+		if aerr := <-analyzed; aerr != nil && err == nil {
+			err = aerr
+		}
+	}()
 
 	defer sh.guard(&err)
 	sh.wmu.Lock()
@@ -172,7 +194,9 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 	if sh.isClosed() {
 		return sh.errClosed()
 	}
+	var txid int
 	err = sh.db.Update(func(tx *bolt.Tx) error {
+		txid = tx.ID()
 		b := buckets(tx)
 		n := readCounters(b.meta)
 		for i, p := range prep {
@@ -190,8 +214,16 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 	if err != nil {
 		return sh.writeErr("upsert into", err)
 	}
+	if aerr := <-analyzed; aerr != nil {
+		// Cannot happen once the schema was checked at open; the index is
+		// now stale by txid and will be rebuilt.
+		analyzed <- nil
+		return aerr
+	}
+	analyzed <- nil
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	sh.applyText(txid, prep, terms, nil)
 	if sh.cache != nil {
 		for _, p := range prep {
 			if err := sh.cache.put(p); err != nil {
@@ -283,6 +315,9 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 		return ctx.Err()
 	}
 	sh := c.sh
+	if err := sh.ensureText(); err != nil {
+		return err
+	}
 	defer sh.guard(&err)
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
@@ -290,7 +325,9 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 		return sh.errClosed()
 	}
 	var deleted []int64
+	var txid int
 	err = sh.db.Update(func(tx *bolt.Tx) error {
+		txid = tx.ID()
 		deleted = deleted[:0]
 		b := buckets(tx)
 		n := readCounters(b.meta)
@@ -325,6 +362,7 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	sh.applyText(txid, nil, nil, deleted)
 	if sh.cache != nil {
 		for _, id := range deleted {
 			sh.cache.remove(id)

@@ -203,6 +203,16 @@ func checkCrashed(t *testing.T, dir string) store.Stats {
 	if err != nil || int64(len(srcs)) != st.Sources {
 		t.Errorf("Sources: %d, %v; Stats.Sources %d", len(srcs), err, st.Sources)
 	}
+	// The killed writer never saved its BM25 index: the snapshot on disk
+	// is older than the rows, must be detected as stale and rebuilt, and
+	// then index exactly the rows (every text contains "row").
+	th, err := c.(*Collection).TextSearch(ctx, store.TextSearchRequest{Query: "row", Limit: int(st.Rows) + 10})
+	if err != nil {
+		t.Fatalf("text search after kill: %v", err)
+	}
+	if int64(len(th)) != st.Rows {
+		t.Errorf("BM25 index after kill: %d rows, the collection has %d", len(th), st.Rows)
+	}
 	return st
 }
 

@@ -8,6 +8,7 @@
 // A store is a directory (kura's --data, default ./kura-data):
 //
 //	DIR/collections/<name>/rows.db    one bbolt file per collection
+//	DIR/collections/<name>/bm25.idx   its BM25 index snapshot (derived; see text.go)
 //
 // Collection names follow Milvus's rules ([store.ValidateName]) so that a
 // collection can move to Milvus. Create builds the file in a temporary

@@ -131,6 +131,9 @@ func (s *Store) Create(ctx context.Context, name string, schema store.Schema) (s
 	if schema.Index.Type != store.IndexFlat || schema.Index.SQ8 {
 		return nil, store.Errorf(store.ErrInvalid, "cannot create collection %s: the embedded store has exact (FLAT) search only in this build; use --index flat or the milvus store", name)
 	}
+	if _, err := analyzerFor(schema.Text); err != nil {
+		return nil, store.Errorf(store.ErrInvalid, "cannot create collection %s: %v", name, err)
+	}
 	if s.opts.ReadOnly {
 		return nil, s.errReadOnly("create", name)
 	}

@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener) {
 		{"Persistence", testPersistence},
 		{"Cancelled", testCancelled},
 		{"EmptyWrites", testEmptyWrites},
+		{"TextSearch", testTextSearch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -836,5 +837,85 @@ func testEmptyWrites(t *testing.T, open Opener) {
 	}
 	if !reflect.DeepEqual(c.Schema(), schema3(store.MetricIP)) {
 		t.Errorf("Schema = %+v", c.Schema())
+	}
+}
+
+// testTextSearch runs only for collections with the optional
+// store.TextSearcher capability: BM25 ranking follows upserts, deletes and
+// reopening, honours filters and output fields, and finds exact terms in
+// Japanese text. Scores are the backend's own; only the order is checked.
+func testTextSearch(t *testing.T, open Opener) {
+	s, reopen := open(t)
+	ctx := t.Context()
+	sc := schema3(store.MetricCosine)
+	sc.TextMaxBytes = 500
+	c, err := s.Create(ctx, "fulltext", sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, ok := c.(store.TextSearcher)
+	if !ok {
+		c.Close()
+		s.Close()
+		t.Skip("the collection has no full-text search")
+	}
+	v := []float32{1, 0, 0}
+	upsert(t, c,
+		row(1, v, "Argo CDはマニフェストをクラスタに同期します。", "a.md", "year", 2021),
+		row(2, v, "ConftestはRegoのポリシーでマニフェストを検査します。", "a.md", "year", 2022),
+		row(3, v, "GatekeeperはAdmission Controlで制約を強制します。", "b.md", "year", 2022),
+		row(4, v, "今日は晴れです。", "c.md", "year", 2023),
+	)
+	text := func(c store.TextSearcher, q string, limit int, filter string) []int64 {
+		t.Helper()
+		hits, err := c.TextSearch(ctx, store.TextSearchRequest{Query: q, Limit: limit, Filter: filter, OutputFields: []string{"text", "source"}})
+		if err != nil {
+			t.Fatalf("TextSearch(%q): %v", q, err)
+		}
+		for i, h := range hits {
+			if h.Entity["text"] == nil || h.Entity["source"] == nil {
+				t.Errorf("TextSearch(%q) hit %d lacks its output fields: %v", q, h.ID, h.Entity)
+			}
+			if i > 0 && h.Score > hits[i-1].Score {
+				t.Errorf("TextSearch(%q): hits not ordered by score: %s", q, fmtHits(hits))
+			}
+		}
+		return hitIDs(hits)
+	}
+	if got := text(ts, "Conftest", 4, ""); len(got) == 0 || got[0] != 2 {
+		t.Errorf("Conftest: %v, want 2 first", got)
+	}
+	if got := text(ts, "マニフェストの同期", 4, ""); len(got) < 2 || got[0] != 1 || !slices.Contains(got, 2) {
+		t.Errorf("マニフェストの同期: %v, want 1 first, then 2", got)
+	}
+	if got := text(ts, "マニフェスト", 4, "year >= 2022"); !slices.Equal(got, []int64{2}) {
+		t.Errorf("filtered: %v, want [2]", got)
+	}
+	if got := text(ts, "Kubernetes", 4, ""); len(got) != 0 {
+		t.Errorf("no matching term: %v, want none", got)
+	}
+	if _, err := ts.TextSearch(ctx, store.TextSearchRequest{Query: "x", Limit: 0}); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("Limit 0: %v, want ErrInvalid", err)
+	}
+	upsert(t, c, row(2, v, "Kyvernoでポリシーを管理します。", "a.md", "year", 2022))
+	if err := c.Delete(ctx, []int64{3}); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(ts, "Conftest Gatekeeper", 4, ""); len(got) != 0 {
+		t.Errorf("after replace and delete: %v, want none", got)
+	}
+	c.Close()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t)
+	defer s.Close()
+	c, err = s.Open(ctx, "fulltext")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := text(c.(store.TextSearcher), "Kyverno", 4, ""); !slices.Equal(got, []int64{2}) {
+		t.Errorf("after reopen: %v, want [2]", got)
 	}
 }

@@ -1,0 +1,367 @@
+package lexical
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Default BM25 parameters (Robertson's, also Lucene's and Milvus's).
+const (
+	DefaultK1 = 1.2
+	DefaultB  = 0.75
+)
+
+// Params are the BM25 free parameters. Zero values mean the defaults; a
+// B of exactly 0 (no length normalisation) is asked for with NoLengthNorm.
+type Params struct {
+	K1           float64
+	B            float64
+	NoLengthNorm bool
+}
+
+func (p Params) resolve() (k1, b float64) {
+	k1, b = p.K1, p.B
+	if k1 <= 0 {
+		k1 = DefaultK1
+	}
+	if p.NoLengthNorm {
+		b = 0
+	} else if b <= 0 {
+		b = DefaultB
+	}
+	return k1, min(b, 1)
+}
+
+// Index is an inverted index with BM25 scoring over documents identified
+// by int64 ids (the store's row ids). It is not safe for concurrent
+// mutation; Search may run concurrently with other Searches. The store
+// guards it with its own lock.
+//
+// Removal is lazy: a removed document's slot is marked dead and its
+// postings stay until dead slots make up a quarter of all slots, when
+// [Index.compact] rewrites the postings. Document frequencies and lengths
+// are updated at once, so scores never see removed documents.
+type Index struct {
+	termID map[string]uint32
+	terms  []string    // by term id
+	post   [][]posting // by term id
+	df     []uint32    // live documents per term id
+
+	docs     []docEntry // by slot
+	slot     map[int64]uint32
+	live     int
+	totalLen uint64
+
+	scratch sync.Pool // *searchScratch
+	count   []uint32  // by term id: Add's scratch term frequencies, all zero between calls
+	touched []uint32  // Add's scratch list of distinct term ids
+	// noForward is set on an index read from a snapshot: its documents'
+	// term lists (needed only to remove documents) are rebuilt from the
+	// postings on the first Remove, so a search-only process never pays
+	// for them.
+	noForward bool
+}
+
+type posting struct {
+	slot uint32
+	tf   uint32
+}
+
+type docEntry struct {
+	id    int64
+	len   uint32
+	dead  bool
+	terms []uint32 // distinct term ids, for df bookkeeping on removal
+}
+
+// NewIndex returns an empty index.
+func NewIndex() *Index {
+	return &Index{termID: map[string]uint32{}, slot: map[int64]uint32{}}
+}
+
+// Len is the number of (live) documents.
+func (x *Index) Len() int { return x.live }
+
+// Terms is the number of distinct terms ever seen (including terms whose
+// documents have all been removed, until the next compaction).
+func (x *Index) Terms() int { return len(x.terms) }
+
+// Has reports whether a document with this id is indexed.
+func (x *Index) Has(id int64) bool { _, ok := x.slot[id]; return ok }
+
+// Add indexes a document's terms under id, replacing any document with
+// the same id. A document with no terms is still counted (it can match
+// nothing, but it is part of N and of the average length, as in Lucene).
+func (x *Index) Add(id int64, terms []string) {
+	x.Remove(id)
+	// Count term frequencies in a dense per-term-id array rather than a
+	// map: Add runs once per stored chunk, on the writer's critical path.
+	distinct := x.touched[:0]
+	for _, t := range terms {
+		tid, ok := x.termID[t]
+		if !ok {
+			tid = uint32(len(x.terms))
+			// Terms are often substrings of a whole normalised text; a
+			// copy keeps the index from pinning those texts in memory.
+			t = strings.Clone(t)
+			x.termID[t] = tid
+			x.terms = append(x.terms, t)
+			x.post = append(x.post, nil)
+			x.df = append(x.df, 0)
+			x.count = append(x.count, 0)
+		}
+		if x.count[tid] == 0 {
+			distinct = append(distinct, tid)
+		}
+		x.count[tid]++
+	}
+	s := uint32(len(x.docs))
+	d := docEntry{id: id, len: uint32(len(terms)), terms: slices.Clone(distinct)}
+	for _, tid := range distinct {
+		x.post[tid] = append(x.post[tid], posting{slot: s, tf: x.count[tid]})
+		x.df[tid]++
+		x.count[tid] = 0
+	}
+	x.touched = distinct[:0]
+	if x.noForward {
+		d.terms = nil // built with the others on the first Remove
+	}
+	x.docs = append(x.docs, d)
+	x.slot[id] = s
+	x.live++
+	x.totalLen += uint64(d.len)
+}
+
+// Remove drops the document with this id, if indexed.
+func (x *Index) Remove(id int64) {
+	s, ok := x.slot[id]
+	if !ok {
+		return
+	}
+	x.buildForward()
+	d := &x.docs[s]
+	for _, tid := range d.terms {
+		x.df[tid]--
+	}
+	x.totalLen -= uint64(d.len)
+	d.dead, d.terms = true, nil
+	delete(x.slot, id)
+	x.live--
+	if dead := len(x.docs) - x.live; dead > 1024 && dead > len(x.docs)/4 {
+		x.compact()
+	}
+}
+
+// buildForward fills the documents' term lists from the postings.
+func (x *Index) buildForward() {
+	if !x.noForward {
+		return
+	}
+	x.noForward = false
+	for tid, ps := range x.post {
+		for _, p := range ps {
+			if d := &x.docs[p.slot]; !d.dead {
+				d.terms = append(d.terms, uint32(tid))
+			}
+		}
+	}
+}
+
+// compact renumbers live documents densely and rewrites the postings
+// without dead slots, dropping terms no live document has.
+func (x *Index) compact() {
+	x.buildForward()
+	remap := make([]uint32, len(x.docs))
+	docs := make([]docEntry, 0, x.live)
+	for s, d := range x.docs {
+		if d.dead {
+			remap[s] = math.MaxUint32
+			continue
+		}
+		remap[s] = uint32(len(docs))
+		x.slot[d.id] = uint32(len(docs))
+		docs = append(docs, d)
+	}
+	termRemap := make([]uint32, len(x.terms))
+	terms := make([]string, 0, len(x.terms))
+	post := make([][]posting, 0, len(x.terms))
+	df := make([]uint32, 0, len(x.terms))
+	termID := make(map[string]uint32, len(x.terms))
+	for tid, ps := range x.post {
+		if x.df[tid] == 0 {
+			termRemap[tid] = math.MaxUint32
+			continue
+		}
+		kept := make([]posting, 0, x.df[tid])
+		for _, p := range ps {
+			if ns := remap[p.slot]; ns != math.MaxUint32 {
+				kept = append(kept, posting{slot: ns, tf: p.tf})
+			}
+		}
+		termRemap[tid] = uint32(len(terms))
+		termID[x.terms[tid]] = uint32(len(terms))
+		terms = append(terms, x.terms[tid])
+		post = append(post, kept)
+		df = append(df, x.df[tid])
+	}
+	for i := range docs {
+		for j, tid := range docs[i].terms {
+			docs[i].terms[j] = termRemap[tid]
+		}
+		slices.Sort(docs[i].terms)
+	}
+	x.docs, x.terms, x.post, x.df, x.termID = docs, terms, post, df, termID
+	x.count = make([]uint32, len(terms))
+}
+
+// Scored is a document id with its BM25 score.
+type Scored struct {
+	ID    int64
+	Score float32
+}
+
+type searchScratch struct {
+	score   []float32
+	touched []uint32
+}
+
+// Search returns the k documents with the highest BM25 score for the
+// query terms, best first, ties broken by the smaller id. Documents that
+// share no term with the query are never returned, so fewer than k may
+// come back. Repeated query terms count once. accept, if not nil, filters
+// candidates by id.
+//
+// idf is Lucene's ln(1 + (N - df + 0.5) / (df + 0.5)), which is never
+// negative, so a term in most documents adds a little instead of
+// subtracting.
+func (x *Index) Search(ctx context.Context, query []string, k int, p Params, accept func(id int64) bool) ([]Scored, error) {
+	if k <= 0 || x.live == 0 {
+		return []Scored{}, nil
+	}
+	k1, b := p.resolve()
+	n := float64(x.live)
+	avgdl := float64(x.totalLen) / n
+	if avgdl == 0 {
+		avgdl = 1
+	}
+	sc, _ := x.scratch.Get().(*searchScratch)
+	if sc == nil {
+		sc = &searchScratch{}
+	}
+	defer x.scratch.Put(sc)
+	if cap(sc.score) < len(x.docs) {
+		sc.score = make([]float32, len(x.docs))
+	}
+	score := sc.score[:len(x.docs)]
+	touched := sc.touched[:0]
+	defer func() {
+		for _, s := range touched {
+			score[s] = 0
+		}
+		sc.touched = touched[:0]
+	}()
+
+	// Precompute the length normaliser per term frequency lookup: the
+	// denominator k1*(1-b+b*dl/avgdl) depends only on the document.
+	seen := make(map[uint32]bool, len(query))
+	for qi, t := range query {
+		if qi%16 == 15 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		tid, ok := x.termID[t]
+		if !ok || seen[tid] || x.df[tid] == 0 {
+			continue
+		}
+		seen[tid] = true
+		df := float64(x.df[tid])
+		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
+		for _, ps := range x.post[tid] {
+			d := &x.docs[ps.slot]
+			if d.dead {
+				continue
+			}
+			tf := float64(ps.tf)
+			norm := k1 * (1 - b + b*float64(d.len)/avgdl)
+			s := float32(idf * tf * (k1 + 1) / (tf + norm))
+			if score[ps.slot] == 0 {
+				touched = append(touched, ps.slot)
+			}
+			score[ps.slot] += s
+		}
+	}
+	h := minHeap(make([]Scored, 0, min(k, len(touched))))
+	for i, s := range touched {
+		if i&4095 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		c := Scored{ID: x.docs[s].id, Score: score[s]}
+		if len(h) == k && !worse(h[0], c) {
+			continue
+		}
+		if accept != nil && !accept(c.ID) {
+			continue
+		}
+		h.offer(c, k)
+	}
+	top := []Scored(h)
+	slices.SortFunc(top, func(a, b Scored) int {
+		switch {
+		case worse(b, a):
+			return -1
+		case worse(a, b):
+			return 1
+		}
+		return 0
+	})
+	return top, nil
+}
+
+// worse reports whether a ranks below b.
+func worse(a, b Scored) bool {
+	if a.Score != b.Score {
+		return a.Score < b.Score
+	}
+	return a.ID > b.ID
+}
+
+// minHeap keeps the best k seen, the weakest at the root.
+type minHeap []Scored
+
+func (h *minHeap) offer(c Scored, k int) {
+	t := *h
+	if len(t) < k {
+		t = append(t, c)
+		for i := len(t) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !worse(t[i], t[p]) {
+				break
+			}
+			t[i], t[p] = t[p], t[i]
+			i = p
+		}
+		*h = t
+		return
+	}
+	t[0] = c
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < len(t) && worse(t[l], t[m]) {
+			m = l
+		}
+		if r := l + 1; r < len(t) && worse(t[r], t[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		t[i], t[m] = t[m], t[i]
+		i = m
+	}
+}

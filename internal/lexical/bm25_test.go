@@ -1,0 +1,205 @@
+package lexical
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// reference scores every document by the textbook formula, for comparison.
+func reference(docs map[int64][]string, query []string, p Params) map[int64]float64 {
+	k1, b := p.resolve()
+	n := float64(len(docs))
+	total := 0
+	df := map[string]int{}
+	for _, terms := range docs {
+		total += len(terms)
+		seen := map[string]bool{}
+		for _, t := range terms {
+			if !seen[t] {
+				seen[t] = true
+				df[t]++
+			}
+		}
+	}
+	avgdl := float64(total) / n
+	out := map[int64]float64{}
+	qs := map[string]bool{}
+	for _, q := range query {
+		if qs[q] || df[q] == 0 {
+			continue
+		}
+		qs[q] = true
+		idf := math.Log(1 + (n-float64(df[q])+0.5)/(float64(df[q])+0.5))
+		for id, terms := range docs {
+			tf := 0
+			for _, t := range terms {
+				if t == q {
+					tf++
+				}
+			}
+			if tf > 0 {
+				out[id] += idf * float64(tf) * (k1 + 1) / (float64(tf) + k1*(1-b+b*float64(len(terms))/avgdl))
+			}
+		}
+	}
+	return out
+}
+
+func randomDocs(r *rand.Rand, n int) map[int64][]string {
+	docs := map[int64][]string{}
+	for range n {
+		terms := make([]string, r.IntN(20))
+		for j := range terms {
+			terms[j] = fmt.Sprint("t", int(math.Sqrt(float64(r.IntN(400))))) // skewed
+		}
+		docs[r.Int64N(1<<40)-(1<<39)] = terms
+	}
+	return docs
+}
+
+func checkAgainstReference(t *testing.T, x *Index, docs map[int64][]string, r *rand.Rand) {
+	t.Helper()
+	if x.Len() != len(docs) {
+		t.Fatalf("Len = %d, want %d", x.Len(), len(docs))
+	}
+	for range 20 {
+		q := []string{fmt.Sprint("t", r.IntN(20)), fmt.Sprint("t", r.IntN(20)), "missing"}
+		p := Params{K1: 0.5 + r.Float64(), B: r.Float64()}
+		got, err := x.Search(context.Background(), q, 10, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := reference(docs, q, p)
+		type kv struct {
+			id int64
+			s  float64
+		}
+		var want []kv
+		for id, s := range ref {
+			want = append(want, kv{id, s})
+		}
+		slices.SortFunc(want, func(a, b kv) int {
+			if a.s != b.s {
+				if a.s > b.s {
+					return -1
+				}
+				return 1
+			}
+			if a.id < b.id {
+				return -1
+			}
+			return 1
+		})
+		if len(got) != min(10, len(want)) {
+			t.Fatalf("query %q: %d hits, want %d", q, len(got), min(10, len(want)))
+		}
+		for i, g := range got {
+			if math.Abs(float64(g.Score)-ref[g.ID]) > 1e-4*math.Max(1, ref[g.ID]) {
+				t.Fatalf("query %q hit %d: id %d score %v, reference %v", q, i, g.ID, g.Score, ref[g.ID])
+			}
+			if math.Abs(float64(g.Score)-want[i].s) > 1e-4 {
+				t.Fatalf("query %q hit %d: score %v, want %v (rank differs)", q, i, g.Score, want[i].s)
+			}
+		}
+	}
+}
+
+func TestIndexMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	docs := randomDocs(r, 3000)
+	x := NewIndex()
+	for id, terms := range docs {
+		x.Add(id, terms)
+	}
+	checkAgainstReference(t, x, docs, r)
+
+	// Replace, remove (enough to force compaction) and add again.
+	ids := make([]int64, 0, len(docs))
+	for id := range docs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for i, id := range ids {
+		switch i % 3 {
+		case 0:
+			x.Remove(id)
+			delete(docs, id)
+		case 1:
+			docs[id] = []string{"t1", "t2", "t2"}
+			x.Add(id, docs[id])
+		}
+	}
+	if len(x.docs) >= 3000+1000 {
+		t.Errorf("no compaction: %d slots for %d documents", len(x.docs), x.Len())
+	}
+	checkAgainstReference(t, x, docs, r)
+
+	// A snapshot reads back to an index that scores the same.
+	var buf bytes.Buffer
+	if err := x.WriteTo(&buf, []byte("hdr")); err != nil {
+		t.Fatal(err)
+	}
+	y, hdr, err := ReadIndex(bytes.NewReader(buf.Bytes()))
+	if err != nil || string(hdr) != "hdr" {
+		t.Fatalf("ReadIndex: %v, header %q", err, hdr)
+	}
+	checkAgainstReference(t, y, docs, r)
+	h2, err := ReadHeader(bytes.NewReader(buf.Bytes()))
+	if err != nil || string(h2) != "hdr" {
+		t.Fatalf("ReadHeader: %v, %q", err, h2)
+	}
+	// The restored index keeps taking updates.
+	y.Add(42, []string{"zz"})
+	docs[42] = []string{"zz"}
+	y.Remove(ids[1])
+	delete(docs, ids[1])
+	checkAgainstReference(t, y, docs, r)
+
+	// Any flipped byte or truncation is detected.
+	data := buf.Bytes()
+	for i := 0; i < len(data); i += 1 + len(data)/200 {
+		bad := slices.Clone(data)
+		bad[i] ^= 0x40
+		if _, _, err := ReadIndex(bytes.NewReader(bad)); !errors.Is(err, ErrSnapshot) {
+			t.Fatalf("byte %d flipped: err = %v", i, err)
+		}
+	}
+	if _, _, err := ReadIndex(bytes.NewReader(data[:len(data)/2])); !errors.Is(err, ErrSnapshot) {
+		t.Fatalf("truncated: err = %v", err)
+	}
+}
+
+func TestSearchFilterAndTies(t *testing.T) {
+	x := NewIndex()
+	for id := int64(1); id <= 5; id++ {
+		x.Add(id, []string{"a", "b"})
+	}
+	got, _ := x.Search(context.Background(), []string{"a"}, 3, Params{}, func(id int64) bool { return id != 2 })
+	if ids := []int64{got[0].ID, got[1].ID, got[2].ID}; !slices.Equal(ids, []int64{1, 3, 4}) {
+		t.Errorf("ties or filter: got %v", got)
+	}
+	if got, _ := x.Search(context.Background(), []string{"nothing"}, 3, Params{}, nil); len(got) != 0 {
+		t.Errorf("unmatched query returned %v", got)
+	}
+}
+
+func FuzzReadIndex(f *testing.F) {
+	x := NewIndex()
+	x.Add(1, []string{"a", "b"})
+	x.Add(2, []string{"b"})
+	var buf bytes.Buffer
+	x.WriteTo(&buf, []byte("h"))
+	f.Add(buf.Bytes())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		y, _, err := ReadIndex(bytes.NewReader(data))
+		if err == nil {
+			y.Search(context.Background(), []string{"a", "b"}, 5, Params{}, nil)
+		}
+	})
+}
