@@ -87,10 +87,18 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 	if err != nil {
 		return err
 	}
-	emb, err := embed.New(o.embedder.config())
+	var rep *reporter
+	emb, err := o.embedder.open(g, o.embedder.config(), true, func(msg string) {
+		if rep != nil {
+			rep.problem(errors.New(msg))
+		} else {
+			fmt.Fprintln(cmd.ErrOrStderr(), msg)
+		}
+	})
 	if err != nil {
-		return &usageError{err}
+		return err
 	}
+	defer emb.close()
 
 	files, problems := document.Collect(args)
 	if len(files) == 0 {
@@ -114,7 +122,7 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 	}
 	defer st.Close()
 
-	rep := newReporter(cmd.ErrOrStderr(), o.JSON)
+	rep = newReporter(cmd.ErrOrStderr(), o.JSON)
 	for _, p := range problems {
 		rep.problem(p)
 	}
@@ -146,6 +154,12 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 			return err
 		}
 		printIngestSummary(cmd.OutOrStdout(), rep.out, sum, o.JSON)
+		if sum.Added == 0 && sum.Removed == 0 && !sum.Created {
+			if errors.Is(err, embed.ErrConfig) {
+				return &usageError{err}
+			}
+			return fmt.Errorf("ingest stopped: %w (nothing was written)", err)
+		}
 		return fmt.Errorf("ingest stopped: %w (chunks stored so far are kept; run the same command again to resume)", err)
 	}
 	printIngestSummary(cmd.OutOrStdout(), rep.out, sum, o.JSON)
@@ -163,6 +177,9 @@ func printIngestSummary(stdout, stderr io.Writer, sum ingest.Summary, asJSON boo
 	w := stdout
 	fmt.Fprintf(w, "collection %s: %d files ingested, %d skipped; %d chunks: %d added, %d unchanged, %d removed; %d embedded",
 		sum.Collection, sum.Files, sum.Skipped, sum.Chunks, sum.Added, sum.Unchanged, sum.Removed, sum.Embedded)
+	if sum.Cached > 0 {
+		fmt.Fprintf(w, ", %d from the embedding cache", sum.Cached)
+	}
 	if sum.Duplicates > 0 {
 		fmt.Fprintf(w, "; %d repeated chunks stored once", sum.Duplicates)
 	}

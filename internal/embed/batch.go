@@ -124,3 +124,19 @@ func truncateMode(s string) (string, error) {
 		return "", configErrorf("--truncate %q: use NONE, START or END", s)
 	}
 }
+
+// NativeDim is the vector length a known model produces when no shorter
+// dimension is requested, or 0 if kura does not know the model. Search
+// uses it to tell whether a collection was built with shortened vectors
+// (and so must request the same length for its queries).
+func NativeDim(provider, model string) int {
+	switch provider {
+	case "cohere":
+		return cohereDims[model]
+	case "oci":
+		return ociDims[model]
+	case "openai":
+		return openaiDims[model]
+	}
+	return 0
+}
