@@ -35,7 +35,8 @@ var cohereDims = map[string]int{
 // search_query, as the model expects; embedding_types is ["float"] and
 // truncate is always explicit. The SDK's own retries are turned off
 // (they sleep without watching the context and ignore Retry-After):
-// [WithRetry] does that job for every provider alike.
+// [WithRetry] does that job for every provider alike. See [cohereDoer]
+// for the one quirk that takes more than an option.
 type Cohere struct {
 	client   *coherev2.Client
 	model    string
@@ -69,7 +70,7 @@ func NewCohere(cfg Config) (*Cohere, error) {
 		client: coherev2.NewClient(
 			cohereoption.WithBaseURL(base),
 			cohereoption.WithToken(string(cfg.APIKey)),
-			cohereoption.WithHTTPClient(httpClient(cfg.HTTPClient)),
+			cohereoption.WithHTTPClient(cohereDoer{httpClient(cfg.HTTPClient)}),
 			cohereoption.WithMaxAttempts(1),
 			cohereoption.WithHTTPHeader(http.Header{"X-Client-Name": {"kura"}}),
 		),
@@ -133,4 +134,22 @@ func (c *Cohere) Embed(ctx context.Context, texts []string, mode Mode) ([][]floa
 		return nil, err
 	}
 	return vs, c.dim.observe("cohere", vs)
+}
+
+// cohereDoer hands the SDK an error instead of a 429, 408 or 5xx response.
+// The SDK's retrier (cohere-go v2.15) sleeps 0.5 s or more on such a
+// response before checking its attempt limit, even with
+// WithMaxAttempts(1), and without watching the context, so every 429
+// would block a worker and delay Ctrl-C. The observing transport has
+// already recorded the status, Retry-After and body, which is all
+// [classify] needs.
+type cohereDoer struct{ c *http.Client }
+
+func (d cohereDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := d.c.Do(req)
+	if err == nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500) {
+		resp.Body.Close()
+		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return resp, err
 }
