@@ -126,7 +126,7 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 	for _, p := range problems {
 		rep.problem(p)
 	}
-	sum, err := ingest.Run(cmd.Context(), st, emb, inputs, ingest.Options{
+	sum, err := ingest.Run(cmd.Context(), st, emb.Embedder, inputs, ingest.Options{
 		Collection:   g.Collection,
 		Splitter:     splitOpts,
 		BatchSize:    o.embedder.BatchSize,
