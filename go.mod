@@ -3,7 +3,6 @@ module github.com/kura-rag/kura
 go 1.26.8
 
 require (
-	github.com/cohere-ai/cohere-go/v2 v2.15.3
 	github.com/joho/godotenv v1.5.1
 	github.com/openai/openai-go/v3 v3.96.0
 	github.com/oracle/oci-go-sdk/v65 v65.129.0
@@ -18,7 +17,6 @@ require (
 require (
 	github.com/coder/websocket v1.8.15 // indirect
 	github.com/gofrs/flock v0.10.0 // indirect
-	github.com/google/uuid v1.6.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/sony/gobreaker/v2 v2.4.0 // indirect
 	github.com/tidwall/gjson v1.20.0 // indirect

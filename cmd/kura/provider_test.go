@@ -131,7 +131,9 @@ func TestSelfHostedProvidersThroughTheCLI(t *testing.T) {
 		{"openai", func() *embedtest.Server { return embedtest.NewOpenAI(embedtest.Options{Dim: 24}) },
 			func(u string) map[string]string { return map[string]string{"OPENAI_BASE_URL": u + "/v1"} }},
 		{"ollama", func() *embedtest.Server { return embedtest.NewOllama(embedtest.Options{Dim: 24}) },
-			func(u string) map[string]string { return map[string]string{"OLLAMA_HOST": strings.TrimPrefix(u, "http://")} }},
+			func(u string) map[string]string {
+				return map[string]string{"OLLAMA_HOST": strings.TrimPrefix(u, "http://")}
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := tc.srv()

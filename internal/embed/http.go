@@ -281,20 +281,51 @@ func endpointURL(raw, what string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
-// toFloat32 converts a provider's float64 vectors and checks the batch:
-// one vector per text, all of one length, none empty.
-func toFloat32(provider string, in [][]float64, n int) ([][]float32, error) {
-	if len(in) != n {
-		return nil, &ResponseError{Provider: provider, Msg: fmt.Sprintf("%d vectors for %d texts", len(in), n)}
+// maxResponse bounds an answer: 2048 vectors of 4096 numbers printed in
+// full is under 200 MB.
+const maxResponse = 256 << 20
+
+// postForVectors sends body as JSON to url and returns the vectors found
+// under path in a 200 answer (see [vectorsAt]). Failures are classified
+// like the SDK-based providers' (see [classify]).
+func postForVectors(ctx context.Context, client *http.Client, url string, header http.Header, body any, provider string, h hints, secrets []string, path ...string) ([][]float32, error) {
+	payload, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
 	}
-	out := make([][]float32, n)
-	for i, v := range in {
-		out[i] = make([]float32, len(v))
-		for j, x := range v {
-			out[i][j] = float32(x)
-		}
+	ctx, ex := withExchange(ctx)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
+	if err != nil {
+		return nil, classify(ctx, provider, ex, err, h, secrets...)
 	}
-	return out, checkVectors(provider, out, n)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, classify(ctx, provider, ex, err, h, secrets...)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		return nil, classify(ctx, provider, ex, fmt.Errorf("HTTP %d", resp.StatusCode), h, secrets...)
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err != nil {
+		return nil, classify(ctx, provider, ex, err, h, secrets...)
+	}
+	if len(raw) > maxResponse {
+		return nil, &ResponseError{Provider: provider, Msg: fmt.Sprintf("the answer is larger than %d MB", maxResponse>>20)}
+	}
+	vs, found, err := vectorsAt(raw, path...)
+	if err != nil {
+		return nil, &ResponseError{Provider: provider, Msg: err.Error()}
+	}
+	if !found {
+		return nil, &ResponseError{Provider: provider, Msg: fmt.Sprintf("no %q in the answer", strings.Join(path, "."))}
+	}
+	return vs, nil
 }
 
 // checkVectors verifies a batch: n vectors, equal non-zero lengths.

@@ -1,11 +1,8 @@
 package embed
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -90,45 +87,20 @@ type ollamaRequest struct {
 	Dimensions int      `json:"dimensions,omitempty"`
 }
 
-type ollamaResponse struct {
-	Model      string      `json:"model"`
-	Embeddings [][]float64 `json:"embeddings"`
-}
-
 func (o *Ollama) Embed(ctx context.Context, texts []string, _ Mode) ([][]float32, error) {
 	if len(texts) == 0 {
 		return nil, nil
 	}
-	body, err := json.Marshal(ollamaRequest{Model: o.model, Input: texts, Truncate: o.truncate, Dimensions: o.reqDim})
-	if err != nil {
-		return nil, err
-	}
-	ctx, ex := withExchange(ctx)
 	h := hints{
 		0:   "is Ollama running at " + redact(strings.TrimSuffix(o.url, "/api/embed")) + "? start it with `ollama serve` or set OLLAMA_HOST",
 		400: fmt.Sprintf("check --embed-model (%s): it must be an embedding model", o.model),
 		404: fmt.Sprintf("model %s is not available: run `ollama pull %s`, or check --embed-model and OLLAMA_HOST", o.model, o.model),
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.url, bytes.NewReader(body))
+	vs, err := postForVectors(ctx, o.http, o.url, nil, ollamaRequest{Model: o.model, Input: texts, Truncate: o.truncate, Dimensions: o.reqDim}, "ollama", h, nil, "embeddings")
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := o.http.Do(req)
-	if err != nil {
-		return nil, classify(ctx, "ollama", ex, err, h)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		return nil, classify(ctx, "ollama", ex, fmt.Errorf("HTTP %d", resp.StatusCode), h)
-	}
-	var out ollamaResponse
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return nil, classify(ctx, "ollama", ex, err, h)
-	}
-	vs, err := toFloat32("ollama", out.Embeddings, len(texts))
-	if err != nil {
+	if err := checkVectors("ollama", vs, len(texts)); err != nil {
 		return nil, err
 	}
 	return vs, o.dim.observe("ollama", vs)

@@ -303,9 +303,26 @@ func TestRetryFaults(t *testing.T) {
 			t.Fatalf("err %v (%T), calls %d", err, err, calls)
 		}
 	})
-	t.Run("truncated body", func(t *testing.T) {
-		// Indistinguishable from a connection cut mid-answer: retried.
+	t.Run("truncated JSON", func(t *testing.T) {
+		// A complete HTTP answer whose JSON stops short: a server bug,
+		// not worth retrying.
 		err, calls, _ := faults(t, status(200, "", `{"id":"x","embeddings":{"float":[[0.1,`), RetryOptions{})
+		var re *ResponseError
+		if !errors.As(err, &re) || calls != 1 {
+			t.Fatalf("err %v, calls %d", err, calls)
+		}
+	})
+	t.Run("connection cut mid-answer", func(t *testing.T) {
+		cut := func(call int, w http.ResponseWriter, _ *http.Request) bool {
+			if call > 1 {
+				return false
+			}
+			w.Header().Set("Content-Length", "100000")
+			w.WriteHeader(200)
+			w.Write([]byte(`{"id":"x","embeddings":{"float":[[0.1,`))
+			return true // the server closes the connection 99,960 bytes short
+		}
+		err, calls, _ := faults(t, cut, RetryOptions{})
 		if err != nil || calls != 2 {
 			t.Fatalf("err %v, calls %d", err, calls)
 		}

@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,20 +76,23 @@ func (s *Server) Requests() []Request {
 }
 
 // Vector is the deterministic unit vector a fake returns for text, so a
-// test can check that each text got its own vector back.
+// test can check that each text got its own vector back. Coordinates are
+// float32 values, as real services return, drawn from a generator seeded
+// with the text's SHA-256 (cheap, so the fake does not steal the CPU a
+// benchmark measures).
 func Vector(text string, dim int) []float64 {
+	seed := sha256.Sum256([]byte(text))
+	rng := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:16])))
 	v := make([]float64, dim)
 	var norm float64
-	seed := sha256.Sum256([]byte(text))
 	for i := range v {
-		h := sha256.Sum256(append(seed[:], byte(i), byte(i>>8)))
-		x := float64(int32(binary.LittleEndian.Uint32(h[:4]))) / math.MaxInt32
+		x := rng.Float64()*2 - 1
 		v[i] = x
 		norm += x * x
 	}
 	norm = math.Sqrt(norm)
 	for i := range v {
-		v[i] /= norm
+		v[i] = float64(float32(v[i] / norm))
 	}
 	return v
 }
@@ -97,7 +102,7 @@ type wire struct {
 	path    func(string) bool
 	auth    func(http.Header, string) bool
 	texts   func(map[string]any) ([]string, string, error) // texts, input type
-	answer  func(body map[string]any, vecs [][]float64) any
+	answer  func(body map[string]any, texts []string, dim int) map[string]any
 	maxText int
 }
 
@@ -156,17 +161,84 @@ func (s *Server) handle(wf wire) http.HandlerFunc {
 		if d, ok := body["dimensions"].(float64); ok && d > 0 {
 			dim = int(d)
 		}
-		vecs := make([][]float64, len(texts))
-		for i, t := range texts {
-			vecs[i] = Vector(t, dim)
-		}
 		s.mu.Lock()
 		s.texts += len(texts)
 		s.requests = append(s.requests, Request{Host: r.Host, Path: r.URL.Path, Raw: raw, Header: r.Header.Clone(), Body: body, Texts: texts, InputType: inputType})
 		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, wf.answer(body, vecs))
+		writeAnswer(w, wf.answer(body, texts, dim))
 	}
 }
+
+// vectorsToken stands for the vectors of texts in an answer until
+// writeAnswer writes them itself.
+type vectorsToken struct {
+	texts []string
+	dim   int
+}
+
+// encoded memoises each text's printed vector: a benchmark sends the same
+// texts run after run, and the fake shares the CPU with the client it
+// serves, which a real provider does not.
+var encoded sync.Map // "dim\x00text" -> []byte
+
+func encodedVector(text string, dim int) []byte {
+	key := strconv.Itoa(dim) + "\x00" + text
+	if b, ok := encoded.Load(key); ok {
+		return b.([]byte)
+	}
+	buf := []byte{'['}
+	for j, x := range Vector(text, dim) {
+		if j > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendFloat(buf, x, 'g', -1, 32)
+	}
+	buf = append(buf, ']')
+	encoded.Store(key, buf)
+	return buf
+}
+
+// writeAnswer writes v as JSON, with the vectors printed as services do:
+// the shortest decimal form of each float32 (about 10 characters), where
+// encoding/json would print 17 digits.
+func writeAnswer(w http.ResponseWriter, v map[string]any) {
+	var vecs *vectorsToken
+	var walk func(m map[string]any)
+	walk = func(m map[string]any) {
+		for k, x := range m {
+			switch x := x.(type) {
+			case vectorsToken:
+				vecs = &x
+				m[k] = placeholder
+			case map[string]any:
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	env, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	if vecs == nil {
+		w.Write(env)
+		return
+	}
+	before, after, _ := strings.Cut(string(env), `"`+placeholder+`"`)
+	buf := make([]byte, 0, len(env)+len(vecs.texts)*(vecs.dim*12+2)+2)
+	buf = append(buf, before...)
+	buf = append(buf, '[')
+	for i, t := range vecs.texts {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, encodedVector(t, vecs.dim)...)
+	}
+	buf = append(buf, ']')
+	buf = append(buf, after...)
+	w.Write(buf)
+}
+
+const placeholder = "@@kura-fake-vectors@@"
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -237,8 +309,8 @@ func NewCohere(o Options) *Server {
 			}
 			return texts, it, nil
 		},
-		answer: func(b map[string]any, vecs [][]float64) any {
-			return map[string]any{"id": "fake", "embeddings": map[string]any{"float": vecs}, "texts": b["texts"],
+		answer: func(b map[string]any, texts []string, dim int) map[string]any {
+			return map[string]any{"id": "fake", "embeddings": map[string]any{"float": vectorsToken{texts, dim}}, "texts": b["texts"],
 				"meta": map[string]any{"api_version": map[string]any{"version": "2"}, "billed_units": map[string]any{"input_tokens": 1}}}
 		},
 	})
@@ -262,10 +334,10 @@ func NewOpenAI(o Options) *Server {
 			texts, err := stringList(b["input"], "input")
 			return texts, "", err
 		},
-		answer: func(b map[string]any, vecs [][]float64) any {
-			data := make([]any, 0, len(vecs))
-			for i := len(vecs) - 1; i >= 0; i-- {
-				data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": vecs[i]})
+		answer: func(b map[string]any, texts []string, dim int) map[string]any {
+			data := make([]any, 0, len(texts))
+			for i := len(texts) - 1; i >= 0; i-- {
+				data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": Vector(texts[i], dim)})
 			}
 			return map[string]any{"object": "list", "data": data, "model": b["model"],
 				"usage": map[string]any{"prompt_tokens": 1, "total_tokens": 1}}
@@ -286,8 +358,8 @@ func NewOllama(o Options) *Server {
 			texts, err := stringList(b["input"], "input")
 			return texts, "", err
 		},
-		answer: func(b map[string]any, vecs [][]float64) any {
-			return map[string]any{"model": b["model"], "embeddings": vecs, "total_duration": 1000, "prompt_eval_count": 3}
+		answer: func(b map[string]any, texts []string, dim int) map[string]any {
+			return map[string]any{"model": b["model"], "embeddings": vectorsToken{texts, dim}, "total_duration": 1000, "prompt_eval_count": 3}
 		},
 	})
 }
@@ -322,9 +394,9 @@ func NewOCI(o Options) *Server {
 			}
 			return texts, it, nil
 		},
-		answer: func(b map[string]any, vecs [][]float64) any {
+		answer: func(b map[string]any, texts []string, dim int) map[string]any {
 			sm, _ := b["servingMode"].(map[string]any)
-			return map[string]any{"id": "fake", "embeddings": vecs, "modelId": sm["modelId"], "modelVersion": "3.0"}
+			return map[string]any{"id": "fake", "embeddings": vectorsToken{texts, dim}, "modelId": sm["modelId"], "modelVersion": "3.0"}
 		},
 	})
 }
