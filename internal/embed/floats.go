@@ -331,3 +331,137 @@ func (p *floatParser) fail(want string) error {
 	}
 	return fmt.Errorf("malformed JSON: expected %s at byte %d, found %s", want, p.i, got)
 }
+
+// indexedVectors decodes an OpenAI embeddings answer: the objects of
+// "data", each with its "index" and its "embedding" (an array of
+// numbers). Vectors are returned in index order; a missing, repeated or
+// out-of-range index is an error, never a shifted vector.
+func indexedVectors(body []byte, n int) ([][]float32, error) {
+	p := floatParser{b: body}
+	p.ws()
+	out := make([][]float32, n)
+	seen := 0
+	err := p.members(func(key string) error {
+		if key != "data" || p.peek() != '[' {
+			return p.skip(1)
+		}
+		return p.elements(func() error {
+			idx, vec, err := p.indexedVector()
+			if err != nil {
+				return err
+			}
+			if idx < 0 || idx >= n || out[idx] != nil {
+				return fmt.Errorf("vector index %d is out of range or repeated for %d texts", idx, n)
+			}
+			out[idx] = vec
+			seen++
+			return nil
+		})
+	})
+	if err == nil {
+		err = p.end()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if seen != n {
+		return nil, fmt.Errorf("%d vectors for %d texts", seen, n)
+	}
+	return out, nil
+}
+
+// indexedVector reads one {"index": i, "embedding": [...], ...} object.
+func (p *floatParser) indexedVector() (int, []float32, error) {
+	idx, vec := -1, []float32(nil)
+	err := p.members(func(key string) error {
+		switch {
+		case key == "index":
+			tok, err := p.scanNumber()
+			if err != nil {
+				return err
+			}
+			i, err := strconv.Atoi(string(tok))
+			if err != nil {
+				return fmt.Errorf("vector index %s: %w", tok, err)
+			}
+			idx = i
+		case key == "embedding" && p.peek() == '[':
+			vec = []float32{}
+			return p.elements(func() error {
+				x, err := p.number()
+				vec = append(vec, x)
+				return err
+			})
+		case key == "embedding":
+			return p.fail("an array of numbers (kura asks for encoding_format float)")
+		default:
+			return p.skip(2)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	if idx < 0 || vec == nil {
+		return 0, nil, fmt.Errorf("an embedding object lacks its index or its vector")
+	}
+	return idx, vec, nil
+}
+
+// members walks an object, calling member with each key while positioned
+// at its value; member must consume the value.
+func (p *floatParser) members(member func(key string) error) error {
+	if !p.byte('{') {
+		return p.fail("an object")
+	}
+	p.ws()
+	if p.byte('}') {
+		return nil
+	}
+	for {
+		p.ws()
+		key, err := p.str()
+		if err != nil {
+			return err
+		}
+		p.ws()
+		if !p.byte(':') {
+			return p.fail(`":"`)
+		}
+		p.ws()
+		if err := member(key); err != nil {
+			return err
+		}
+		p.ws()
+		if p.byte('}') {
+			return nil
+		}
+		if !p.byte(',') {
+			return p.fail(`"," or "}"`)
+		}
+	}
+}
+
+// elements walks an array, calling elem at each element.
+func (p *floatParser) elements(elem func() error) error {
+	if !p.byte('[') {
+		return p.fail("an array")
+	}
+	p.ws()
+	if p.byte(']') {
+		return nil
+	}
+	for {
+		p.ws()
+		if err := elem(); err != nil {
+			return err
+		}
+		p.ws()
+		if p.byte(']') {
+			return nil
+		}
+		if !p.byte(',') {
+			return p.fail(`"," or "]"`)
+		}
+	}
+}

@@ -140,3 +140,64 @@ func BenchmarkDecodeBatchEncodingJSON(b *testing.B) {
 		}
 	}
 }
+
+func TestIndexedVectors(t *testing.T) {
+	got, err := indexedVectors([]byte(`{"object":"list","data":[{"object":"embedding","index":1,"embedding":[3,4]},{"embedding":[1,2],"index":0,"object":"embedding"}],"model":"m","usage":{"prompt_tokens":1}}`), 2)
+	if err != nil || !reflect.DeepEqual(got, [][]float32{{1, 2}, {3, 4}}) {
+		t.Fatalf("%v %v", got, err)
+	}
+	for _, bad := range []string{
+		`{"data":[{"index":0,"embedding":[1]}]}`,                                    // one vector for two texts
+		`{"data":[{"index":0,"embedding":[1]},{"index":0,"embedding":[2]}]}`,        // repeated index
+		`{"data":[{"index":0,"embedding":[1]},{"index":2,"embedding":[2]}]}`,        // out of range
+		`{"data":[{"index":0,"embedding":"AACAPw=="},{"index":1,"embedding":[2]}]}`, // base64
+		`{"data":[{"index":0},{"index":1,"embedding":[2]}]}`,                        // no vector
+		`{"data":[{"index":0,"embedding":[1]},{"index":1,"embedding":[2]}]`,         // truncated
+		`{"data":[{"index":0,"embedding":[1]},{"index":1,"embedding":[2]},]}`,       // trailing comma
+	} {
+		if _, err := indexedVectors([]byte(bad), 2); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+// FuzzIndexedVectors: whatever indexedVectors accepts is valid JSON whose
+// data[i].embedding, placed by data[i].index, is what it returned.
+func FuzzIndexedVectors(f *testing.F) {
+	f.Add(`{"data":[{"index":1,"embedding":[3,4]},{"index":0,"embedding":[1,2]}],"usage":{"a":[1,"x",null]}}`, 2)
+	f.Add(`{"data":[]}`, 0)
+	f.Fuzz(func(t *testing.T, in string, n int) {
+		if n < 0 || n > 64 {
+			return
+		}
+		got, err := indexedVectors([]byte(in), n)
+		if err != nil {
+			return
+		}
+		if !json.Valid([]byte(in)) {
+			t.Fatalf("%q accepted, but it is not valid JSON", in)
+		}
+		var ref struct {
+			Data []struct {
+				Index     *int       `json:"index"`
+				Embedding *[]float64 `json:"embedding"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(in), &ref); err != nil {
+			t.Fatalf("%q accepted, encoding/json: %v", in, err)
+		}
+		if len(ref.Data) != n {
+			t.Fatalf("%q: %d objects, %d vectors", in, len(ref.Data), n)
+		}
+		for _, d := range ref.Data {
+			if d.Index == nil || d.Embedding == nil {
+				t.Fatalf("%q: accepted an object without index or embedding", in)
+			}
+			for j, x := range *d.Embedding {
+				if got[*d.Index][j] != float32(x) {
+					t.Fatalf("%q: [%d][%d] = %v, want %v", in, *d.Index, j, got[*d.Index][j], float32(x))
+				}
+			}
+		}
+	})
+}

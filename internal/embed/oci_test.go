@@ -30,7 +30,7 @@ const (
 
 // ociConfig writes an OCI config file with a freshly generated API key
 // and returns its path and the key.
-func ociConfig(t *testing.T) (string, *rsa.PrivateKey) {
+func ociConfig(t testing.TB) (string, *rsa.PrivateKey) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

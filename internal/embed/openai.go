@@ -93,8 +93,14 @@ func (o *OpenAI) Embed(ctx context.Context, texts []string, _ Mode) ([][]float32
 	if o.reqDim > 0 {
 		params.Dimensions = openai.Int(int64(o.reqDim))
 	}
+	// The SDK builds, authenticates and sends the request and decodes
+	// errors; the answer is taken raw (WithResponseBodyInto, the SDK's
+	// documented escape hatch) because its decoder allocates once per
+	// number: ~85 ms and 200,000 allocations per batch of 96x1024, against
+	// ~15 ms for indexedVectors.
+	var raw []byte
 	ctx, ex := withExchange(ctx)
-	resp, err := o.client.Embeddings.New(ctx, params)
+	_, err := o.client.Embeddings.New(ctx, params, openaioption.WithResponseBodyInto(&raw))
 	if err != nil {
 		return nil, classify(ctx, "openai", ex, err, hints{
 			0:   "check OPENAI_BASE_URL (" + redact(o.base) + ") and that the server is running",
@@ -105,20 +111,9 @@ func (o *OpenAI) Embed(ctx context.Context, texts []string, _ Mode) ([][]float32
 			422: fmt.Sprintf("the request was refused: check --embed-model (%s) and --dim", o.model),
 		}, o.key)
 	}
-	out := make([][]float32, len(texts))
-	for _, d := range resp.Data {
-		i := int(d.Index)
-		if i < 0 || i >= len(out) || out[i] != nil {
-			return nil, &ResponseError{Provider: "openai", Msg: fmt.Sprintf("vector index %d is out of range or repeated for %d texts", d.Index, len(texts))}
-		}
-		v := make([]float32, len(d.Embedding))
-		for j, x := range d.Embedding {
-			v[j] = float32(x)
-		}
-		out[i] = v
-	}
-	if len(resp.Data) != len(texts) {
-		return nil, &ResponseError{Provider: "openai", Msg: fmt.Sprintf("%d vectors for %d texts", len(resp.Data), len(texts))}
+	out, err := indexedVectors(raw, len(texts))
+	if err != nil {
+		return nil, &ResponseError{Provider: "openai", Msg: err.Error()}
 	}
 	if err := checkVectors("openai", out, len(texts)); err != nil {
 		return nil, err

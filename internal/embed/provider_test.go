@@ -430,3 +430,46 @@ func TestNewConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkProviderBatch measures the client side of one batch of 96
+// texts answered with 1024-dimensional vectors by each provider's fake
+// (request encoding, HTTP, response decoding; the fake's vectors are
+// memoised, so its own cost is small).
+func BenchmarkProviderBatch(b *testing.B) {
+	in := texts(96)
+	ociPath := ""
+	for _, tc := range []struct {
+		name string
+		srv  func() *embedtest.Server
+		cfg  func(url string) Config
+	}{
+		{"cohere", func() *embedtest.Server { return embedtest.NewCohere(embedtest.Options{Dim: 1024}) },
+			func(u string) Config { return Config{Name: "cohere", Endpoint: u, APIKey: "k"} }},
+		{"ollama", func() *embedtest.Server { return embedtest.NewOllama(embedtest.Options{Dim: 1024}) },
+			func(u string) Config { return Config{Name: "ollama", Endpoint: u} }},
+		{"openai", func() *embedtest.Server { return embedtest.NewOpenAI(embedtest.Options{Dim: 1024}) },
+			func(u string) Config { return Config{Name: "openai", Endpoint: u + "/v1"} }},
+		{"oci", func() *embedtest.Server { return embedtest.NewOCI(embedtest.Options{Dim: 1024}) },
+			func(u string) Config {
+				return Config{Name: "oci", Endpoint: u, OCI: OCIConfig{ConfigFile: ociPath, Profile: "KURA", CompartmentID: ociCompartment}}
+			}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			if tc.name == "oci" {
+				ociPath, _ = ociConfig(b)
+			}
+			srv := tc.srv()
+			defer srv.Close()
+			e, err := New(tc.cfg(srv.URL))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.Embed(context.Background(), in, ModeDocument); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

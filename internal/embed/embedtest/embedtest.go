@@ -198,6 +198,14 @@ func encodedVector(text string, dim int) []byte {
 	return buf
 }
 
+// vectorJSON is one memoised vector inside an answer (OpenAI's data[]).
+type vectorJSON struct {
+	text string
+	dim  int
+}
+
+func (v vectorJSON) MarshalJSON() ([]byte, error) { return encodedVector(v.text, v.dim), nil }
+
 // writeAnswer writes v as JSON, with the vectors printed as services do:
 // the shortest decimal form of each float32 (about 10 characters), where
 // encoding/json would print 17 digits.
@@ -337,7 +345,7 @@ func NewOpenAI(o Options) *Server {
 		answer: func(b map[string]any, texts []string, dim int) map[string]any {
 			data := make([]any, 0, len(texts))
 			for i := len(texts) - 1; i >= 0; i-- {
-				data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": Vector(texts[i], dim)})
+				data = append(data, map[string]any{"object": "embedding", "index": i, "embedding": vectorJSON{texts[i], dim}})
 			}
 			return map[string]any{"object": "list", "data": data, "model": b["model"],
 				"usage": map[string]any{"prompt_tokens": 1, "total_tokens": 1}}
