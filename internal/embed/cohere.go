@@ -73,7 +73,7 @@ func NewCohere(cfg Config) (*Cohere, error) {
 	}
 	c := &Cohere{
 		http:     httpClient(cfg.HTTPClient),
-		url:      base + "/v2/embed",
+		url:      joinPath(base, "/v2/embed"),
 		model:    model,
 		truncate: trunc,
 		outDim:   cfg.Dim,

@@ -147,7 +147,7 @@ func classify(ctx context.Context, provider string, ex *exchange, err error, h h
 		return ae
 	}
 	if transient(err) {
-		return &APIError{Provider: provider, Retryable: true, Msg: shorten(clean.Error()), Err: clean}
+		return &APIError{Provider: provider, Retryable: true, Msg: shorten(clean.Error()), Err: clean, Hint: h[0]}
 	}
 	var re *ResponseError
 	if errors.As(err, &re) {
@@ -271,6 +271,18 @@ type redacted struct {
 func (r *redacted) Error() string { return r.msg }
 func (r *redacted) Unwrap() error { return r.err }
 
+// joinPath appends an API path to a base URL, keeping the base's query
+// (gateways that take a key or version as a query parameter).
+func joinPath(base, path string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base + path
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawPath = ""
+	return u.String()
+}
+
 // endpointURL validates a configured base URL and strips a trailing
 // slash, so "http://gw/v1/" and "http://gw/v1" mean the same.
 func endpointURL(raw, what string) (string, error) {
@@ -278,7 +290,9 @@ func endpointURL(raw, what string) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", configErrorf("%s %q is not an http(s) URL such as https://api.example.com", what, redact(raw))
 	}
-	return strings.TrimRight(u.String(), "/"), nil
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u.String(), nil
 }
 
 // maxResponse bounds an answer: 2048 vectors of 4096 numbers printed in

@@ -473,3 +473,20 @@ func BenchmarkProviderBatch(b *testing.B) {
 		})
 	}
 }
+
+func TestEndpointKeepsGatewayQuery(t *testing.T) {
+	srv := embedtest.NewCohere(embedtest.Options{})
+	defer srv.Close()
+	var query string
+	srv.Hook = func(_ int, _ http.ResponseWriter, r *http.Request) bool {
+		query = r.URL.RawQuery
+		return false
+	}
+	c := newCohere(t, srv.URL+"/gw/?tenant=a&sig=s3cr3t", Config{Model: "m"})
+	if _, err := c.Embed(context.Background(), texts(1), ModeDocument); err != nil {
+		t.Fatal(err)
+	}
+	if r := srv.Requests()[0]; r.Path != "/gw/v2/embed" || query != "tenant=a&sig=s3cr3t" {
+		t.Fatalf("path %s query %s", r.Path, query)
+	}
+}

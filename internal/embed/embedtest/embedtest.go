@@ -293,7 +293,7 @@ func bearer(h http.Header, key string) bool {
 // {"id", "embeddings": {"float": [...]}, "texts", "meta"}.
 func NewCohere(o Options) *Server {
 	return newServer(o, wire{
-		path:    func(p string) bool { return p == "/v2/embed" },
+		path:    func(p string) bool { return strings.HasSuffix(p, "/v2/embed") }, // behind a gateway prefix too
 		auth:    bearer,
 		maxText: 96,
 		texts: func(b map[string]any) ([]string, string, error) {
