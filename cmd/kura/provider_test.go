@@ -160,3 +160,37 @@ func TestSelfHostedProvidersThroughTheCLI(t *testing.T) {
 		})
 	}
 }
+
+func TestRateLimitedIngestCompletes(t *testing.T) {
+	srv := embedtest.NewCohere(embedtest.Options{Key: fakeKey, Dim: 1024, Fail429Every: 2, RetryAfter: "0.05"})
+	defer srv.Close()
+	t.Setenv("COHERE_BASE_URL", srv.URL)
+	t.Setenv("COHERE_API_KEY", fakeKey)
+	dir := corpus(t)
+	data := filepath.Join(dir, "data")
+	s, errs := ingestProvider(t, 0, "--data", data, "--embedder", "cohere", "--batch-size", "2", "--embed-concurrency", "3", filepath.Join(dir, "docs"))
+	if !strings.Contains(errs, "HTTP 429") || !strings.Contains(errs, "retrying in") {
+		t.Fatalf("no retry notice on stderr: %s", errs)
+	}
+	var d map[string]any
+	json.Unmarshal([]byte(mustKura(t, "collection", "describe", "--json", "--data", data)), &d)
+	if s.Added == 0 || d["rows"] != float64(s.Added) || srv.Texts() != s.Added {
+		t.Fatalf("summary %+v, rows %v, fake embedded %d", s, d["rows"], srv.Texts())
+	}
+}
+
+// A collection built with shortened vectors (--dim) gets the same
+// dimensions requested for its queries without --dim on search.
+func TestShortenedVectorsAtSearch(t *testing.T) {
+	srv := embedtest.NewOpenAI(embedtest.Options{Dim: 64})
+	defer srv.Close()
+	t.Setenv("OPENAI_BASE_URL", srv.URL+"/v1")
+	dir := corpus(t)
+	data := filepath.Join(dir, "data")
+	ingestProvider(t, 0, "--data", data, "--embedder", "openai", "--embed-model", "text-embedding-3-small", "--dim", "12", filepath.Join(dir, "docs"))
+	mustKura(t, "search", "--data", data, "Tekton")
+	reqs := srv.Requests()
+	if last := reqs[len(reqs)-1]; last.Body["dimensions"] != float64(12) {
+		t.Fatalf("search sent dimensions %v", last.Body["dimensions"])
+	}
+}

@@ -361,8 +361,9 @@ func checkVectors(provider string, vs [][]float32, n int) error {
 // dimension remembers the vector length of a provider whose dimension is
 // known only after the first response, and refuses a later change.
 type dimension struct {
-	mu  sync.Mutex
-	dim int
+	mu       sync.Mutex
+	dim      int
+	observed bool // dim came from an answer, not from --dim or the model table
 }
 
 func (d *dimension) get() int {
@@ -378,12 +379,15 @@ func (d *dimension) observe(provider string, vs [][]float32) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	got := len(vs[0])
-	if d.dim == 0 {
-		d.dim = got
+	switch {
+	case d.dim == 0:
+		d.dim, d.observed = got, true
 		return nil
+	case got == d.dim:
+		return nil
+	case d.observed:
+		return &ResponseError{Provider: provider, Msg: fmt.Sprintf("%d-dimensional vectors, earlier answers had %d", got, d.dim)}
+	default:
+		return &ResponseError{Provider: provider, Msg: fmt.Sprintf("%d-dimensional vectors where the model (or --dim) gives %d; check --embed-model and --dim", got, d.dim)}
 	}
-	if got != d.dim {
-		return &ResponseError{Provider: provider, Msg: fmt.Sprintf("%d-dimensional vectors, earlier responses had %d", got, d.dim)}
-	}
-	return nil
 }
