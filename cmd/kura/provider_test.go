@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -192,5 +193,22 @@ func TestShortenedVectorsAtSearch(t *testing.T) {
 	reqs := srv.Requests()
 	if last := reqs[len(reqs)-1]; last.Body["dimensions"] != float64(12) {
 		t.Fatalf("search sent dimensions %v", last.Body["dimensions"])
+	}
+}
+
+// The key and endpoint can come from .env in the working directory.
+func TestProviderSettingsFromDotEnv(t *testing.T) {
+	srv := embedtest.NewCohere(embedtest.Options{Key: fakeKey, Dim: 1024})
+	defer srv.Close()
+	dir := corpus(t)
+	writeFile(t, filepath.Join(dir, ".env"), []byte("KURA_EMBEDDER=cohere\nCOHERE_API_KEY="+fakeKey+"\nCOHERE_BASE_URL="+srv.URL+"\n"))
+	for _, k := range []string{"KURA_EMBEDDER", "COHERE_API_KEY", "COHERE_BASE_URL"} {
+		t.Setenv(k, "") // restored after the test; unset now so .env applies
+		os.Unsetenv(k)
+	}
+	t.Chdir(dir)
+	s, _ := ingestProvider(t, 0, "--data", "data", "docs")
+	if s.Added == 0 || srv.Texts() != s.Added {
+		t.Fatalf("summary %+v, fake embedded %d", s, srv.Texts())
 	}
 }
