@@ -135,9 +135,14 @@ func runEval(cmd *cobra.Command, g *globalOptions, o *evalOptions) error {
 			}
 			p = &prepared{coll: coll}
 			colls[name] = p
-			if p.emb, err = queryEmbedder(coll.Schema(), &o.embedder, o.embedder.explicit(cmd.Flags())); err != nil {
+			oe, err := queryEmbedder(g, coll.Schema(), &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
+				fmt.Fprintln(cmd.ErrOrStderr(), msg)
+			})
+			if err != nil {
 				return err
 			}
+			defer oe.close()
+			p.emb = oe.Embedder
 		}
 		ro := o.retrieval
 		if err := spec.apply(&ro); err != nil {

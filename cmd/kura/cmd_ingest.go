@@ -95,10 +95,18 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 	if err != nil {
 		return err
 	}
-	emb, err := embed.New(o.embedder.config())
+	var rep *reporter
+	emb, err := o.embedder.open(g, o.embedder.config(), true, func(msg string) {
+		if rep != nil {
+			rep.problem(errors.New(msg))
+		} else {
+			fmt.Fprintln(cmd.ErrOrStderr(), msg)
+		}
+	})
 	if err != nil {
-		return &usageError{err}
+		return err
 	}
+	defer emb.close()
 	if _, err := lexical.New(o.Analyzer); err != nil && o.Analyzer != "none" {
 		return &usageError{fmt.Errorf("--analyzer: %w (or none for no BM25 index)", err)}
 	}
@@ -138,11 +146,11 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 	}
 	defer st.Close()
 
-	rep := newReporter(cmd.ErrOrStderr(), o.JSON)
+	rep = newReporter(cmd.ErrOrStderr(), o.JSON)
 	for _, p := range problems {
 		rep.problem(p)
 	}
-	sum, err := ingest.Run(cmd.Context(), st, emb, inputs, ingest.Options{
+	sum, err := ingest.Run(cmd.Context(), st, emb.Embedder, inputs, ingest.Options{
 		Collection:   g.Collection,
 		Splitter:     splitOpts,
 		BatchSize:    o.embedder.BatchSize,
@@ -172,6 +180,12 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 			return err
 		}
 		printIngestSummary(cmd.OutOrStdout(), rep.out, sum, o.JSON)
+		if sum.Added == 0 && sum.Removed == 0 && !sum.Created {
+			if errors.Is(err, embed.ErrConfig) {
+				return &usageError{err}
+			}
+			return fmt.Errorf("ingest stopped: %w (nothing was written)", err)
+		}
 		return fmt.Errorf("ingest stopped: %w (chunks stored so far are kept; run the same command again to resume)", err)
 	}
 	printIngestSummary(cmd.OutOrStdout(), rep.out, sum, o.JSON)
@@ -193,6 +207,9 @@ func printIngestSummary(stdout, stderr io.Writer, sum ingest.Summary, asJSON boo
 	w := stdout
 	fmt.Fprintf(w, "collection %s: %d files ingested, %d skipped; %d chunks: %d added, %d unchanged, %d removed; %d embedded",
 		sum.Collection, sum.Files, sum.Skipped, sum.Chunks, sum.Added, sum.Unchanged, sum.Removed, sum.Embedded)
+	if sum.Cached > 0 {
+		fmt.Fprintf(w, ", %d from the embedding cache", sum.Cached)
+	}
 	if sum.Duplicates > 0 {
 		fmt.Fprintf(w, "; %d repeated chunks stored once", sum.Duplicates)
 	}

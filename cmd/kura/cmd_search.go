@@ -88,15 +88,18 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 	}
 	defer coll.Close()
 
-	emb, err := queryEmbedder(coll.Schema(), &o.embedder, o.embedder.explicit(cmd.Flags()))
+	emb, err := queryEmbedder(g, coll.Schema(), &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
+		fmt.Fprintln(cmd.ErrOrStderr(), msg)
+	})
 	if err != nil {
 		return err
 	}
+	defer emb.close()
 	cfg, err := o.retrieval.config(coll, o.Limit, o.Filter, splitFields(o.OutputFields), o.params.params())
 	if err != nil {
 		return err
 	}
-	s := searcher{ret: &retrieve.Retriever{Coll: coll, Emb: emb, Cfg: cfg}}
+	s := searcher{ret: &retrieve.Retriever{Coll: coll, Emb: emb.Embedder, Cfg: cfg}}
 	out := bufio.NewWriter(cmd.OutOrStdout())
 	defer out.Flush()
 	if o.Queries != "" {
@@ -128,16 +131,27 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 
 // queryEmbedder returns the embedder for queries: the collection's own,
 // or the one the user named, which must then match the collection's.
-func queryEmbedder(schema store.Schema, o *embedderOptions, explicit bool) (embed.Embedder, error) {
-	cfg := embed.Config{Name: schema.Embedder.Name, Model: schema.Embedder.Model, Dim: schema.Embedder.Dim}
+// Endpoints, keys and retry settings come from flags and the environment
+// as for ingest. Queries are embedded in query mode (Cohere's and OCI's
+// search_query) and are not cached: the cache would save little, and
+// search must not wait for an ingest holding the cache file.
+func queryEmbedder(g *globalOptions, schema store.Schema, o *embedderOptions, explicit bool, note func(string)) (*openedEmbedder, error) {
+	name, model, dim := schema.Embedder.Name, schema.Embedder.Model, schema.Embedder.Dim
+	if name != "hash" && dim == embed.NativeDim(name, model) {
+		dim = 0 // the model's own length: do not ask for a shortened one
+	} else if name != "hash" && embed.NativeDim(name, model) == 0 {
+		dim = 0 // unknown model: its length is learnt, and checked below
+	}
+	cfg := o.configFor(name, model, dim)
 	if explicit {
 		cfg = o.config()
 	}
-	emb, err := embed.New(cfg)
+	emb, err := o.open(g, cfg, false, note)
 	if err != nil {
-		return nil, &usageError{err}
+		return nil, err
 	}
 	if err := ingest.CheckEmbedder(schema, emb.Info()); err != nil {
+		emb.close()
 		return nil, err
 	}
 	return emb, nil

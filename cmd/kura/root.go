@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/split"
 	"github.com/kura-rag/kura/internal/store"
 	"github.com/kura-rag/kura/internal/store/local"
@@ -67,6 +66,7 @@ It runs offline on an embedded store by default.`,
 		newEvalCommand(&g),
 		newCollectionCommand(&g),
 		newQuickstartCommand(&g),
+		newCacheCommand(&g),
 	)
 	return root
 }
@@ -124,35 +124,6 @@ func (g *globalOptions) openStore(readOnly bool) (store.Store, error) {
 		}
 		return milvus.Open(ctx, g.milvus.options())
 	}
-}
-
-// embedderOptions select the embedder (ingest, search, quickstart).
-type embedderOptions struct {
-	Name      string
-	Model     string
-	Dim       int
-	BatchSize int
-}
-
-func (o *embedderOptions) register(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Name, "embedder", "hash", "embedding provider: "+strings.Join(embed.Providers, ", ")+" (env KURA_EMBEDDER)")
-	fs.StringVar(&o.Model, "embed-model", "", "embedding model (provider default if empty)")
-	fs.IntVar(&o.Dim, "dim", 0, "vector dimension (hash embedder; default 1024)")
-	fs.IntVar(&o.BatchSize, "batch-size", embed.DefaultBatchSize, "texts per embedding request")
-}
-
-// explicit reports whether the user chose an embedder on the command line
-// or in the environment; search otherwise uses the collection's own.
-func (o *embedderOptions) explicit(fs *pflag.FlagSet) bool {
-	return fs.Changed("embedder") || fs.Changed("embed-model") || fs.Changed("dim") || os.Getenv("KURA_EMBEDDER") != ""
-}
-
-func (o *embedderOptions) resolve(fs *pflag.FlagSet) {
-	fromEnv(fs, "embedder", &o.Name, "KURA_EMBEDDER")
-}
-
-func (o *embedderOptions) config() embed.Config {
-	return embed.Config{Name: o.Name, Model: o.Model, Dim: o.Dim}
 }
 
 // indexOptions choose a new collection's vector index (ingest) with

@@ -95,7 +95,8 @@ type Summary struct {
 	Added      int     `json:"added"`
 	Unchanged  int     `json:"unchanged"`
 	Removed    int     `json:"removed"`
-	Embedded   int     `json:"embedded"` // texts sent to the embedder
+	Embedded   int     `json:"embedded"` // texts sent to the embedding provider
+	Cached     int     `json:"cached"`   // texts served from the embedding cache instead
 	Bytes      int64   `json:"bytes"`    // text bytes loaded
 	Seconds    float64 `json:"seconds"`
 	Created    bool    `json:"created"` // the collection was created by this run
@@ -124,11 +125,18 @@ func (e *ChunkError) Error() string {
 
 func (e *ChunkError) Unwrap() error { return e.Err }
 
-// Run ingests inputs into the collection opts.Collection of st, creating
-// the collection if needed. It returns the summary of what was done even
-// when it fails part-way; the error is then the first fatal one (embedder
-// or store failure, cancellation). Skipped items are not errors: they are
-// reported through OnProblem and counted in the summary.
+// Run ingests inputs into the collection opts.Collection of st. It returns
+// the summary of what was done even when it fails part-way; the error is
+// then the first fatal one (embedder or store failure, cancellation).
+// Skipped items are not errors: they are reported through OnProblem and
+// counted in the summary.
+//
+// A new collection is created from the first embedded batch, because a
+// provider may learn its dimension only from its first answer; an
+// existing one must match the embedder's name, model and vector length
+// (store.ErrMismatch otherwise). Nothing is written, not even the removal
+// of a changed file's old chunks, until one batch has been embedded, so a
+// rejected key or unknown model leaves the collection exactly as it was.
 func Run(ctx context.Context, st store.Store, emb embed.Embedder, inputs []Input, opts Options) (sum Summary, err error) {
 	start := time.Now()
 	defer func() { sum.Seconds = time.Since(start).Seconds() }()
@@ -138,74 +146,109 @@ func Run(ctx context.Context, st store.Store, emb embed.Embedder, inputs []Input
 	if err != nil {
 		return sum, err
 	}
-	coll, created, err := openOrCreate(ctx, st, emb, opts)
+	existing, err := openExisting(ctx, st, emb, opts)
 	if err != nil {
 		return sum, err
 	}
-	defer coll.Close()
-	sum.Created = created
 
 	r := &run{
 		opts:     opts,
-		coll:     coll,
+		st:       st,
+		existing: existing,
+		coll:     existing,
 		emb:      emb,
 		splitter: splitter,
-		limit:    coll.Schema().TextMaxBytes,
+		limit:    opts.TextMaxBytes,
 		batch:    embed.BatchSize(emb, opts.BatchSize),
 		progress: opts.Progress,
 		pending:  map[string]*pendingSource{},
 		sum:      &sum,
+		gate:     make(chan struct{}),
 	}
+	if r.limit == 0 {
+		r.limit = store.DefaultTextMaxBytes
+	}
+	if existing != nil {
+		r.limit = existing.Schema().TextMaxBytes
+		r.dim = existing.Schema().Dim
+	}
+	defer func() {
+		if r.coll != nil {
+			r.coll.Close()
+		}
+	}()
 	if r.progress == nil {
 		r.progress = &Progress{}
 	}
+	var hits0 int64
+	counter, _ := emb.(embed.CacheCounter)
+	if counter != nil {
+		hits0 = counter.CacheHits()
+	}
+	defer func() {
+		if counter != nil {
+			sum.Cached = int(counter.CacheHits() - hits0)
+			sum.Embedded -= sum.Cached
+		}
+	}()
 	r.progress.FilesTotal.Store(int64(len(inputs)))
 	err = r.pipeline(ctx, inputs)
-	if err == nil && opts.Prune {
+	if err == nil && opts.Prune && r.coll != nil {
 		err = r.prune(ctx, inputs)
 	}
 	return sum, err
 }
 
-func openOrCreate(ctx context.Context, st store.Store, emb embed.Embedder, opts Options) (store.Collection, bool, error) {
-	info := emb.Info()
+// openExisting opens the collection if it exists and checks that emb can
+// write to it; it returns nil if there is no such collection yet.
+func openExisting(ctx context.Context, st store.Store, emb embed.Embedder, opts Options) (store.Collection, error) {
 	coll, err := st.Open(ctx, opts.Collection)
-	if err == nil {
-		if err := CheckEmbedder(coll.Schema(), info); err != nil {
-			coll.Close()
-			return nil, false, err
-		}
-		return coll, false, nil
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return nil, false, err
+	if err != nil {
+		return nil, err
 	}
-	if info.Dim <= 0 {
-		return nil, false, fmt.Errorf("embedder %s does not know its dimension yet", info.Name)
+	if err := CheckEmbedder(coll.Schema(), emb.Info()); err != nil {
+		coll.Close()
+		return nil, err
 	}
+	return coll, nil
+}
+
+// create makes the collection for vectors of dim dimensions; the writer
+// calls it before storing the first batch.
+func (r *run) create(ctx context.Context, dim int) error {
+	info := r.emb.Info()
 	schema := store.Schema{
-		Dim:          info.Dim,
-		Metric:       opts.Metric,
-		TextMaxBytes: opts.TextMaxBytes,
-		Embedder:     store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: info.Dim},
-		Index:        opts.Index,
-		Text:         opts.Text,
+		Dim:          dim,
+		Metric:       r.opts.Metric,
+		TextMaxBytes: r.limit,
+		Embedder:     store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: dim},
+		Index:        r.opts.Index,
+		Text:         r.opts.Text,
 	}
 	if schema.Metric == "" {
 		schema.Metric = store.MetricCosine
 	}
-	if schema.TextMaxBytes == 0 {
-		schema.TextMaxBytes = store.DefaultTextMaxBytes
+	coll, err := r.st.Create(ctx, r.opts.Collection, schema)
+	if errors.Is(err, store.ErrExists) {
+		return fmt.Errorf("collection %s was created by another process during this run; run the command again: %w", r.opts.Collection, err)
 	}
-	coll, err = st.Create(ctx, opts.Collection, schema)
-	return coll, err == nil, err
+	if err != nil {
+		return err
+	}
+	r.coll = coll
+	r.sum.Created = true
+	return nil
 }
 
 // CheckEmbedder refuses an embedder whose vectors would not be comparable
-// with the collection's.
+// with the collection's. A dimension of 0 (not known before the first
+// call) is checked later, against the vectors themselves.
 func CheckEmbedder(s store.Schema, info embed.Info) error {
 	want := s.Embedder
-	if want.Name != info.Name || want.Model != info.Model || want.Dim != info.Dim {
+	if want.Name != info.Name || want.Model != info.Model || (info.Dim > 0 && want.Dim != info.Dim) {
 		return fmt.Errorf("%w: the collection was built with embedder %s (model %s, %d dimensions) but this run uses %s (model %s, %d dimensions); use the same --embedder/--embed-model/--dim, or ingest into another --collection",
 			store.ErrMismatch, want.Name, orNone(want.Model), want.Dim, info.Name, orNone(info.Model), info.Dim)
 	}
@@ -221,7 +264,9 @@ func orNone(s string) string {
 
 type run struct {
 	opts     Options
-	coll     store.Collection
+	st       store.Store
+	existing store.Collection // the collection as it was at the start; nil if new
+	coll     store.Collection // written only by the writer goroutine (create)
 	emb      embed.Embedder
 	splitter split.Splitter
 	limit    int
@@ -231,7 +276,17 @@ type run struct {
 	mu      sync.Mutex
 	pending map[string]*pendingSource
 	sum     *Summary // written by the planner before batches exist, then under mu
+	dim     int      // vector length: the collection's, or the first batch's (under mu)
+	batches int      // batches handed to the embedders (planner only)
+
+	// gate is closed once writing is known to be safe: a batch has been
+	// embedded, or the run has nothing to embed. Until then the writer
+	// holds every write, including deletes of stale chunks.
+	gate     chan struct{}
+	gateOnce sync.Once
 }
+
+func (r *run) openGate() { r.gateOnce.Do(func() { close(r.gate) }) }
 
 // pendingSource tracks a source whose new chunks are not all stored yet;
 // its stale chunks are deleted only after they are.
@@ -309,6 +364,7 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 					cancel(err)
 					return
 				}
+				r.openGate()
 				// The writer drains writes until it is closed, so this
 				// send cannot block forever.
 				writes <- writeItem{rows: rows}
@@ -319,6 +375,18 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 	writerDone := make(chan error, 1)
 	go func() {
 		var err error
+		held, ok := r.awaitGate(ctx, writes)
+		if !ok {
+			for range writes {
+			}
+			writerDone <- context.Cause(ctx)
+			return
+		}
+		if len(held) > 0 {
+			if err = r.write(ctx, held); err != nil {
+				cancel(err)
+			}
+		}
 		for item := range writes {
 			if err != nil {
 				continue // drain so senders never block
@@ -343,6 +411,9 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 
 	// The planner runs here; a deferred close keeps shutdown in one place.
 	planErr := r.plan(ctx, order, batches, writes)
+	if planErr == nil && r.batches == 0 {
+		r.openGate() // nothing to embed: deletes of stale chunks may go
+	}
 	close(batches)
 	embedWG.Wait()
 	close(writes)
@@ -371,6 +442,7 @@ func (r *run) plan(ctx context.Context, order <-chan chan loaded, batches chan<-
 		select {
 		case batches <- buf:
 			buf = nil
+			r.batches++
 			return nil
 		case <-ctx.Done():
 			return context.Cause(ctx)
@@ -392,9 +464,12 @@ func (r *run) plan(ctx context.Context, order <-chan chan loaded, batches chan<-
 			continue
 		}
 		rows, report := r.chunk(l)
-		existing, err := r.coll.SourceIDs(ctx, l.in.Source)
-		if err != nil {
-			return fmt.Errorf("cannot read the stored chunks of %s: %w", l.in.Source, err)
+		var existing []int64
+		if r.existing != nil {
+			var err error
+			if existing, err = r.existing.SourceIDs(ctx, l.in.Source); err != nil {
+				return fmt.Errorf("cannot read the stored chunks of %s: %w", l.in.Source, err)
+			}
 		}
 		have := make(map[int64]bool, len(existing))
 		for _, id := range existing {
@@ -537,10 +612,19 @@ func (r *run) embedBatch(ctx context.Context, rows []store.Row) error {
 	if len(vecs) != len(rows) {
 		return fmt.Errorf("embedder %s returned %d vectors for %d texts; refusing to store misaligned vectors", r.emb.Info().Name, len(vecs), len(rows))
 	}
-	dim := r.coll.Schema().Dim
+	r.mu.Lock()
+	if r.dim == 0 && len(vecs) > 0 {
+		r.dim = len(vecs[0])
+	}
+	dim := r.dim
+	r.mu.Unlock()
 	for i := range rows {
 		if len(vecs[i]) != dim {
-			return fmt.Errorf("embedder %s returned a %d-dimensional vector, the collection has %d dimensions", r.emb.Info().Name, len(vecs[i]), dim)
+			if r.existing != nil {
+				return store.Errorf(store.ErrMismatch, "embedder %s (model %s) returned %d-dimensional vectors but collection %s has %d dimensions; use the embedder settings the collection was built with (see `kura collection describe`), or another --collection",
+					r.emb.Info().Name, orNone(r.emb.Info().Model), len(vecs[i]), r.opts.Collection, dim)
+			}
+			return fmt.Errorf("embedder %s returned vectors of %d and %d dimensions in one run; refusing to store them", r.emb.Info().Name, len(vecs[i]), dim)
 		}
 		rows[i].Vector = vecs[i]
 	}
@@ -553,6 +637,32 @@ func (r *run) embedBatch(ctx context.Context, rows []store.Row) error {
 
 // maxGroupRows bounds one group commit (about 4 MiB of 1024-dim vectors).
 const maxGroupRows = 1024
+
+// awaitGate holds the writes that arrive before the gate opens (only
+// stale-chunk deletes can: stores need an embedded batch). It reports
+// false if the run ends or fails before the gate opens; the held writes
+// are then dropped, which is the point.
+func (r *run) awaitGate(ctx context.Context, writes <-chan writeItem) ([]writeItem, bool) {
+	var held []writeItem
+	for {
+		select {
+		case <-r.gate:
+			return held, true
+		case item, ok := <-writes:
+			if !ok {
+				select {
+				case <-r.gate:
+					return held, true
+				default:
+					return nil, false
+				}
+			}
+			held = append(held, item)
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+}
 
 func tryRecv(ch <-chan writeItem) (writeItem, bool) {
 	select {
@@ -575,6 +685,14 @@ func (r *run) write(ctx context.Context, group []writeItem) error {
 		}
 	}
 	if len(rows) > 0 {
+		if r.coll == nil {
+			r.mu.Lock()
+			dim := r.dim
+			r.mu.Unlock()
+			if err := r.create(ctx, dim); err != nil {
+				return err
+			}
+		}
 		if err := r.coll.Upsert(ctx, rows); err != nil {
 			return fmt.Errorf("storing %d chunks: %w", len(rows), err)
 		}
