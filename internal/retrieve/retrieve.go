@@ -150,6 +150,10 @@ func (r *Retriever) Search(ctx context.Context, queries []string) ([][]store.Hit
 		if len(vecs) != len(queries) {
 			return nil, fmt.Errorf("embedder %s returned %d vectors for %d queries", r.Emb.Info().Name, len(vecs), len(queries))
 		}
+		if dim := r.Coll.Schema().Dim; len(vecs) > 0 && len(vecs[0]) != dim {
+			return nil, store.Errorf(store.ErrMismatch, "embedder %s returned %d-dimensional query vectors but collection %s has %d dimensions; pass the --dim the collection was built with",
+				r.Emb.Info().Name, len(vecs[0]), r.Coll.Name(), dim)
+		}
 	}
 	out := make([][]store.Hit, len(queries))
 	for i, q := range queries {
