@@ -23,9 +23,12 @@ func TestAnalyzers(t *testing.T) {
 	f(AnalyzerBigram, "ＧｉｔＯｐｓ and Argo-CD", "gitops", "and", "argo", "cd")
 	f(AnalyzerEnglish, "ＧｉｔＯｐｓ and Argo-CD", "gitops", "and", "argo", "cd")
 	// Bigrams, a lone CJK character as itself, long-vowel folding inside a run.
-	// plus kanji and katakana runs as words (prefixed).
-	f(AnalyzerBigram, "東京 へ", "東京", r+"東京", "へ")
-	f(AnalyzerBigram, "梅雨の期間", "梅雨", "雨の", "の期", "期間", r+"梅雨", r+"期間")
+	// plus kanji and katakana runs as words (prefixed) and kanji unigrams
+	// (a lone kanji is already its own term, so it gets only its run).
+	f(AnalyzerBigram, "東京 へ", "東京", "東", "京", r+"東京", "へ")
+	f(AnalyzerBigram, "梅雨の期間", "梅雨", "雨の", "の期", "期間", "梅", "雨", r+"梅雨", "期", "間", r+"期間")
+	f(AnalyzerBigram, "首都は", "首都", "都は", "首", "都", r+"首都")
+	f(AnalyzerBigram, "梅 雨", "梅", r+"梅", "雨", r+"雨")
 	f(AnalyzerBigram, "サーバーが", "サー", "ーバ", "バが", r+"サーバ")
 	f(AnalyzerBigram, "ｻｰﾊﾞｰが", "サー", "ーバ", "バが", r+"サーバ")
 	f(AnalyzerBigram, "サーバ－が", "サー", "ーバ", "バが", r+"サーバ")

@@ -11,10 +11,10 @@
 //     dropped.
 //   - [AnalyzerBigram] cuts runs of CJK characters into overlapping
 //     character bigrams, the classic dictionary-free CJK indexing, and adds
-//     each run of kanji and of katakana as a word-like term; it never
-//     misses a compound the dictionary does not know, and it is the
-//     default because it measured as well as kagome on JSQuAD at a tenth
-//     of the cost.
+//     each run of kanji and of katakana as a word-like term and each kanji
+//     as a unigram; it never misses a compound the dictionary does not
+//     know, and it is the default because it measured better than kagome
+//     on JSQuAD at a tenth of the cost.
 //
 // Both, and [AnalyzerEnglish], first apply the same normalisation (see
 // [Normalize]): NFKC (full- and half-width forms fold together), lower
