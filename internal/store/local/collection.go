@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -31,7 +32,32 @@ type shared struct {
 	// writers exclusively to apply a committed change.
 	mu     sync.RWMutex
 	closed bool
-	cache  *vcache // nil until the first Search
+	cache  *vcache   // FLAT: nil until the first Search
+	ann    *annIndex // IVF_FLAT, HNSW: nil until the first Search
+
+	dir         string // holds rows.db and the snapshots
+	exactBelow  int    // see Options.ExactBelow
+	noSnapshots bool
+	stats       derivedStats
+}
+
+// derivedStats count how the derived state came about, for tests.
+type derivedStats struct {
+	cacheLoads, annLoads, annBuilds, saves int
+}
+
+func (sh *shared) snapPath(name string) string { return filepath.Join(sh.dir, name) }
+
+// pruneGen is the generation up to which the change log is no longer
+// needed: that of the snapshot on disk (0 if none, which keeps the log).
+func (sh *shared) pruneGen() uint64 {
+	switch {
+	case sh.cache != nil:
+		return sh.cache.saved
+	case sh.ann != nil:
+		return sh.ann.saved
+	}
+	return 0
 }
 
 func (sh *shared) close() error {
@@ -43,7 +69,11 @@ func (sh *shared) close() error {
 		return nil
 	}
 	sh.closed = true
-	sh.cache = nil
+	// Save what changed since the snapshots were written, so that the next
+	// process loads instead of replaying or rebuilding.
+	sh.saveCache()
+	sh.saveANN()
+	sh.cache, sh.ann = nil, nil
 	return sh.db.Close()
 }
 
@@ -172,6 +202,11 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 	if sh.isClosed() {
 		return sh.errClosed()
 	}
+	var gen uint64
+	ids := make([]int64, len(prep))
+	for i, p := range prep {
+		ids[i] = p.id
+	}
 	err = sh.db.Update(func(tx *bolt.Tx) error {
 		b := buckets(tx)
 		n := readCounters(b.meta)
@@ -185,14 +220,20 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 				return err
 			}
 		}
+		gen = uint64(tx.ID())
+		if err := recordChanges(tx, ids, sh.pruneGen()); err != nil {
+			return err
+		}
 		return n.write(b.meta)
 	})
 	if err != nil {
 		return sh.writeErr("upsert into", err)
 	}
+	sh.applyANN(prep, nil, gen)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.cache != nil {
+		sh.cache.gen = gen
 		for _, p := range prep {
 			if err := sh.cache.put(p); err != nil {
 				// The write is durable; only the derived cache is off, so
@@ -290,6 +331,7 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 		return sh.errClosed()
 	}
 	var deleted []int64
+	var gen uint64
 	err = sh.db.Update(func(tx *bolt.Tx) error {
 		deleted = deleted[:0]
 		b := buckets(tx)
@@ -318,14 +360,20 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 			n.rows--
 			deleted = append(deleted, id)
 		}
+		gen = uint64(tx.ID())
+		if err := recordChanges(tx, deleted, sh.pruneGen()); err != nil {
+			return err
+		}
 		return n.write(b.meta)
 	})
 	if err != nil {
 		return sh.writeErr("delete from", err)
 	}
+	sh.applyANN(nil, deleted, gen)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.cache != nil {
+		sh.cache.gen = gen
 		for _, id := range deleted {
 			sh.cache.remove(id)
 		}

@@ -43,6 +43,11 @@ type Options struct {
 
 	// noSync turns off fsync; only benchmarks that build large fixtures set it.
 	noSync bool
+	// exactBelow overrides DefaultExactBelow (negative: never exact), so
+	// that tests can drive tiny collections through the ANN indexes.
+	exactBelow int
+	// noSnapshots stops saving vectors.snap and index.snap (tests).
+	noSnapshots bool
 }
 
 // Store is the embedded store: a directory with one bbolt file per
@@ -128,8 +133,13 @@ func (s *Store) Create(ctx context.Context, name string, schema store.Schema) (s
 	if err != nil {
 		return nil, fmt.Errorf("cannot create collection %s: %w", name, err)
 	}
-	if schema.Index.Type != store.IndexFlat || schema.Index.SQ8 {
-		return nil, store.Errorf(store.ErrInvalid, "cannot create collection %s: the embedded store has exact (FLAT) search only in this build; use --index flat or the milvus store", name)
+	if schema.Index.Type == store.IndexFlat && schema.Index.SQ8 {
+		return nil, store.Errorf(store.ErrInvalid, "cannot create collection %s: SQ8 needs an IVF_FLAT or HNSW index; FLAT search is exact over float vectors", name)
+	}
+	for k, v := range schema.Index.Params {
+		if v <= 0 || (k == "M" && v < 2) {
+			return nil, store.Errorf(store.ErrInvalid, "cannot create collection %s: index parameter %s is %d; it must be positive (M at least 2)", name, k, v)
+		}
 	}
 	if s.opts.ReadOnly {
 		return nil, s.errReadOnly("create", name)
@@ -264,7 +274,11 @@ func (s *Store) openSharedLocked(name string) (*shared, error) {
 		db.Close()
 		return nil, corrupt(name, path, err)
 	}
-	sh := &shared{name: name, path: path, db: db, schema: schema, readOnly: s.opts.ReadOnly, refs: 1}
+	sh := &shared{name: name, path: path, db: db, schema: schema, readOnly: s.opts.ReadOnly, refs: 1,
+		dir: s.collectionDir(name), exactBelow: DefaultExactBelow, noSnapshots: s.opts.noSnapshots}
+	if s.opts.exactBelow != 0 {
+		sh.exactBelow = max(0, s.opts.exactBelow)
+	}
 	s.open[name] = sh
 	return sh, nil
 }

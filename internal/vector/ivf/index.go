@@ -240,3 +240,16 @@ func parallel(n, threads int, fn func(lo, hi int)) {
 	}
 	wg.Wait()
 }
+
+// Vector returns a copy of slot's float vector, or nil if slot is deleted,
+// unknown, or the index holds SQ8 codes.
+func (x *Index) Vector(slot uint32) []float32 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if x.sq != nil || int(slot) >= len(x.where) || x.where[slot].list < 0 {
+		return nil
+	}
+	w := x.where[slot]
+	o := int(w.pos) * x.dim
+	return append([]float32(nil), x.lists[w.list].vecs[o:o+x.dim]...)
+}
