@@ -294,9 +294,17 @@ func (s *Store) openFile(name, path string, readOnly bool) (db *bolt.DB, err err
 		// bbolt would quietly initialise an empty file as a new database.
 		return nil, corrupt(name, path, errors.New("the file is empty"))
 	}
+	// bbolt's file, so that its descriptor can be closed if bbolt panics
+	// half-way through opening a damaged file. (The lock itself lasts until
+	// the process exits when the panic came after bbolt mapped the file:
+	// the mapping holds the file open, and bbolt does not return it.)
+	var file *os.File
 	defer func() {
 		// bbolt trusts its file; a damaged one must not crash kura.
 		if r := recover(); r != nil {
+			if file != nil {
+				file.Close()
+			}
 			db, err = nil, corrupt(name, path, fmt.Errorf("%v", r))
 		}
 	}()
@@ -305,6 +313,11 @@ func (s *Store) openFile(name, path string, readOnly bool) (db *bolt.DB, err err
 		ReadOnly:     readOnly,
 		NoSync:       s.opts.noSync,
 		FreelistType: bolt.FreelistMapType,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		},
 	})
 	switch {
 	case err == nil:
