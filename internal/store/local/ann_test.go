@@ -135,14 +135,15 @@ func recallAgainstExact(t *testing.T, c, exact store.Collection, filter string, 
 // loads, replays or rebuilds the index and still answers correctly.
 func TestANNRecallAndRepair(t *testing.T) {
 	n := 3000
-	if testing.Short() {
-		n = 1500
-	}
-	for _, spec := range []store.IndexSpec{
+	specs := []store.IndexSpec{
 		{Type: store.IndexHNSW},
 		{Type: store.IndexHNSW, SQ8: true},
 		{Type: store.IndexIVFFlat, Params: map[string]int{"nlist": 16}},
-	} {
+	}
+	if testing.Short() {
+		n, specs = 1200, specs[:1]
+	}
+	for _, spec := range specs {
 		t.Run(fmt.Sprintf("%s/sq8=%v", spec.Type, spec.SQ8), func(t *testing.T) {
 			dir := t.TempDir()
 			opts := Options{exactBelow: 500}

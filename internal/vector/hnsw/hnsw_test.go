@@ -15,7 +15,7 @@ const dim = 48
 func dataset(t *testing.T) (base, queries []float32) {
 	n := 2500
 	if testing.Short() {
-		n = 1000
+		n = 600
 	}
 	all := vector.Clustered(7, n+100, dim)
 	return all[:n*dim], all[n*dim:]
@@ -38,6 +38,9 @@ func meanRecall(x *Index, base, queries []float32, m vector.Metric, k int, o Sea
 }
 
 func TestRecall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("recall is checked by the full run; -short is for the race detector")
+	}
 	base, queries := dataset(t)
 	for _, m := range []vector.Metric{vector.Cosine, vector.L2} {
 		for _, quant := range []bool{false, true} {
