@@ -191,6 +191,20 @@ func (x *Index) Build(vecs []float32, threads int) uint32 {
 	for i := range n {
 		x.appendLocked(int(assign[i]), vecs[i*x.dim:(i+1)*x.dim])
 	}
+	// Appending leaves up to half of each list unused; trim what a bulk
+	// build over-allocated, as the lists now hold most of the memory.
+	for c := range x.lists {
+		l := &x.lists[c]
+		if cap(l.vecs) > len(l.vecs)+len(l.vecs)/8 {
+			l.vecs = append(make([]float32, 0, len(l.vecs)), l.vecs...)
+		}
+		if cap(l.codes) > len(l.codes)+len(l.codes)/8 {
+			l.codes = append(make([]uint8, 0, len(l.codes)), l.codes...)
+		}
+		if cap(l.slots) > len(l.slots)+len(l.slots)/8 {
+			l.slots = append(make([]uint32, 0, len(l.slots)), l.slots...)
+		}
+	}
 	return base
 }
 
