@@ -50,14 +50,19 @@ func (sh *shared) snapPath(name string) string { return filepath.Join(sh.dir, na
 
 // pruneGen is the generation up to which the change log is no longer
 // needed: that of the snapshot on disk (0 if none, which keeps the log).
+// A process that never searched (an ingest) reads it from the snapshot's
+// trailer; should that snapshot be damaged it is rebuilt, not replayed, so
+// trusting the trailer alone is safe.
 func (sh *shared) pruneGen() uint64 {
 	switch {
 	case sh.cache != nil:
 		return sh.cache.saved
 	case sh.ann != nil:
 		return sh.ann.saved
+	case sh.schema.Index.Type == store.IndexFlat:
+		return snapshotGen(sh.snapPath(vectorsFile), snapVectors)
 	}
-	return 0
+	return snapshotGen(sh.snapPath(indexFile), snapIndex)
 }
 
 func (sh *shared) close() error {

@@ -155,6 +155,29 @@ func readSnapshot(path string, kind uint32, fn func(r io.Reader, gen uint64) err
 	return gen, nil
 }
 
+// snapshotGen returns the generation in path's trailer, 0 if there is no
+// readable trailer of that kind.
+func snapshotGen(path string, kind uint32) uint64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() < trailerSize {
+		return 0
+	}
+	var t [trailerSize]byte
+	if _, err := f.ReadAt(t[:], fi.Size()-trailerSize); err != nil {
+		return 0
+	}
+	if binary.LittleEndian.Uint64(t[24:]) != snapMagic || binary.LittleEndian.Uint32(t[20:]) != kind ||
+		binary.LittleEndian.Uint64(t[0:]) != uint64(fi.Size()-trailerSize) {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(t[8:])
+}
+
 type crcReader struct {
 	r io.Reader
 	h hash.Hash32
