@@ -41,10 +41,10 @@ type annIndex struct {
 	slot   map[int64]uint32 // live row id → slot
 	fields []map[string]any // slot → dynamic fields; nil until a filter needs them
 
-	trainedOn int  // rows the SQ8 quantiser was trained on
+	trainedOn int    // rows the SQ8 quantiser was trained on
 	gen       uint64 // bbolt transaction id the index reflects
-	saved uint64 // generation of the snapshot on disk, 0 if none
-	stale bool   // too many tombstones, or IVF outgrew its training: rebuild
+	saved     uint64 // generation of the snapshot on disk, 0 if none
+	stale     bool   // too many tombstones, or IVF outgrew its training: rebuild
 }
 
 func metricOf(s store.Schema) vector.Metric {
