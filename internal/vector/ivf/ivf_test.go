@@ -41,6 +41,9 @@ func TestRecallDeletePersist(t *testing.T) {
 			}
 			x := New(cfg)
 			x.Build(base, 2)
+			if x.NeedsRetrain() {
+				t.Fatalf("NeedsRetrain() right after training on all %d vectors", n)
+			}
 			// nprobe = nlist scans everything: exact (re-ranked with SQ8).
 			if r := meanRecall(x, base, queries, m, o, nil); r < 0.99 {
 				t.Errorf("%s sq8=%v nprobe=nlist: recall %.3f < 0.99", m, quant, r)

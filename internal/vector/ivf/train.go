@@ -100,6 +100,8 @@ func (x *Index) train(vecs []float32, threads int) {
 	x.mu.Lock()
 	x.centroids = cent
 	x.lists = make([]list, k)
-	x.trainedOn = ns
+	// The vectors the clusters were drawn from, not the sample: retraining is
+	// about the data having grown since, not about the sample size.
+	x.trainedOn = n
 	x.mu.Unlock()
 }
