@@ -387,6 +387,10 @@ func (s *Store) Drop(ctx context.Context, name string) error {
 		return errStoreClosed
 	}
 	if sh := s.open[name]; sh != nil {
+		// Saving snapshots of a collection about to be removed is wasted work.
+		sh.wmu.Lock()
+		sh.noSnapshots = true
+		sh.wmu.Unlock()
 		sh.close()
 		delete(s.open, name)
 	}
