@@ -43,7 +43,9 @@ type Config struct {
 	// lists; searches re-rank with SearchOptions.Float.
 	Quantizer *sq8.Quantizer
 	Seed      uint64
-	// Iters is the number of k-means iterations (20 if zero).
+	// Iters is the number of k-means iterations (40 if zero). On the
+	// 50,000 × 1,024 benchmark, 25 iterations left recall@10 about 0.01 below
+	// FAISS at some nprobe and 40 matched it: Lloyd has not converged at 25.
 	Iters int
 }
 
@@ -79,7 +81,7 @@ func New(cfg Config) *Index {
 		cfg.Nlist = DefaultNlist
 	}
 	if cfg.Iters <= 0 {
-		cfg.Iters = 20
+		cfg.Iters = 40
 	}
 	return &Index{cfg: cfg, dim: cfg.Dim, sq: cfg.Quantizer}
 }
