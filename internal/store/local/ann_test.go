@@ -146,7 +146,9 @@ func TestANNRecallAndRepair(t *testing.T) {
 	for _, spec := range specs {
 		t.Run(fmt.Sprintf("%s/sq8=%v", spec.Type, spec.SQ8), func(t *testing.T) {
 			dir := t.TempDir()
-			opts := Options{exactBelow: 500}
+			// Every search through the index, filtered ones included (the
+			// cost model would scan a collection this small exactly).
+			opts := Options{exactBelow: -1}
 			s, err := Open(dir, opts)
 			if err != nil {
 				t.Fatal(err)
