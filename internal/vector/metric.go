@@ -60,6 +60,3 @@ func (m Metric) Score(d float32) float32 {
 	}
 	return 1 - d
 }
-
-// FromScore is the inverse of [Metric.Score].
-func (m Metric) FromScore(s float32) float32 { return m.Score(s) }
