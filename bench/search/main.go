@@ -33,13 +33,19 @@
 //	vectors                "hash-embedder" (how the vectors were made)
 //	embed_seconds          time spent embedding the rows (part of build)
 //	build_seconds          embedding + upserting every row
+//	index, index_build_seconds  the collection's index (-index, -m, -efc,
+//	                       -nlist, -sq8) and the warm-up query's time, which
+//	                       builds an IVF_FLAT or HNSW index from the rows
+//	                       (and the vector cache of FLAT) and saves its
+//	                       snapshot; -ef and -nprobe set the search params
 //	p50_ms … max_ms        latency of one Search, milliseconds
 //	qps                    queries / total time of the timed queries
 //	cold_open_ms           opening the store and collection again, read-only
 //	                       as `kura search` does, after closing everything
 //	cold_first_query_ms    the first Search after that open: it loads the
-//	                       vectors (and, with a filter, the fields) into
-//	                       memory. The file is in the OS page cache, so this
+//	                       vector cache or the index from its snapshot
+//	                       (and, with a filter, the fields) into memory.
+//	                       The file is in the OS page cache, so this
 //	                       is a process-cold, not a disk-cold, figure.
 //	peak_rss_mib           peak resident memory of the whole process (VmHWM)
 //	serve_peak_rss_mib     peak from just before the cold open to the end:
@@ -87,31 +93,33 @@ var outputFields = []string{"text", "source"}
 var searchType, analyzer string
 
 type result struct {
-	Bench            string  `json:"bench"`
-	Rows             int     `json:"rows"`
-	Dim              int     `json:"dim"`
-	K                int     `json:"k"`
-	Queries          int     `json:"queries"`
-	Filter           string  `json:"filter,omitempty"`
-	SearchType       string  `json:"search_type"`
-	Analyzer         string  `json:"analyzer"`
-	MatchFraction    float64 `json:"match_fraction"`
-	Texts            string  `json:"texts"`
-	Vectors          string  `json:"vectors"`
-	EmbedSeconds     float64 `json:"embed_seconds"`
-	BuildSeconds     float64 `json:"build_seconds"`
-	P50ms            float64 `json:"p50_ms"`
-	P90ms            float64 `json:"p90_ms"`
-	P99ms            float64 `json:"p99_ms"`
-	MaxMs            float64 `json:"max_ms"`
-	QPS              float64 `json:"qps"`
-	ColdOpenMs       float64 `json:"cold_open_ms"`
-	ColdFirstQueryMs float64 `json:"cold_first_query_ms"`
-	PeakRSSMiB       float64 `json:"peak_rss_mib"`
-	ServePeakRSSMiB  float64 `json:"serve_peak_rss_mib"`
-	ServeRSSAnonMiB  float64 `json:"serve_rss_anon_mib"`
-	ServeRSSFileMiB  float64 `json:"serve_rss_file_mib"`
-	DiskBytes        int64   `json:"disk_bytes"`
+	Bench             string          `json:"bench"`
+	Rows              int             `json:"rows"`
+	Dim               int             `json:"dim"`
+	K                 int             `json:"k"`
+	Queries           int             `json:"queries"`
+	Filter            string          `json:"filter,omitempty"`
+	SearchType        string          `json:"search_type"`
+	Analyzer          string          `json:"analyzer"`
+	MatchFraction     float64         `json:"match_fraction"`
+	Texts             string          `json:"texts"`
+	Vectors           string          `json:"vectors"`
+	EmbedSeconds      float64         `json:"embed_seconds"`
+	BuildSeconds      float64         `json:"build_seconds"`
+	Index             store.IndexSpec `json:"index"`
+	IndexBuildSeconds float64         `json:"index_build_seconds"`
+	P50ms             float64         `json:"p50_ms"`
+	P90ms             float64         `json:"p90_ms"`
+	P99ms             float64         `json:"p99_ms"`
+	MaxMs             float64         `json:"max_ms"`
+	QPS               float64         `json:"qps"`
+	ColdOpenMs        float64         `json:"cold_open_ms"`
+	ColdFirstQueryMs  float64         `json:"cold_first_query_ms"`
+	PeakRSSMiB        float64         `json:"peak_rss_mib"`
+	ServePeakRSSMiB   float64         `json:"serve_peak_rss_mib"`
+	ServeRSSAnonMiB   float64         `json:"serve_rss_anon_mib"`
+	ServeRSSFileMiB   float64         `json:"serve_rss_file_mib"`
+	DiskBytes         int64           `json:"disk_bytes"`
 	sysinfo.Machine
 }
 
@@ -126,11 +134,32 @@ func main() {
 	seed := flag.Uint64("seed", 1, "seed of the synthetic data")
 	flag.StringVar(&searchType, "search-type", "", "bm25, hybrid or hybrid+mmr through package retrieve (default: Collection.Search alone)")
 	flag.StringVar(&analyzer, "analyzer", "bigram", "BM25 analyzer of the collection: bigram, ja, english or none")
+	indexType := flag.String("index", "flat", "index of the collection: flat, ivf_flat or hnsw")
+	m := flag.Int("m", 16, "HNSW M")
+	efc := flag.Int("efc", 200, "HNSW efConstruction")
+	nlist := flag.Int("nlist", 128, "IVF_FLAT nlist")
+	sq8 := flag.Bool("sq8", false, "SQ8 codes in the index")
+	ef := flag.Int("ef", 0, "HNSW ef per search (0: default)")
+	nprobe := flag.Int("nprobe", 0, "IVF_FLAT nprobe per search (0: default)")
 	flag.Parse()
+	spec := store.IndexSpec{Type: strings.ToUpper(*indexType), SQ8: *sq8}
+	switch spec.Type {
+	case store.IndexHNSW:
+		spec.Params = map[string]int{"M": *m, "efConstruction": *efc}
+	case store.IndexIVFFlat:
+		spec.Params = map[string]int{"nlist": *nlist}
+	}
+	params := map[string]int{}
+	if *ef > 0 {
+		params["ef"] = *ef
+	}
+	if *nprobe > 0 {
+		params["nprobe"] = *nprobe
+	}
 	if *rows <= 0 || *queries <= 0 || *k <= 0 {
 		fatalf("-rows, -queries and -k must be positive")
 	}
-	if err := run(context.Background(), *rows, *dim, *queries, *k, *filterExpr, *corpus, *dataRoot, *seed); err != nil {
+	if err := run(context.Background(), *rows, *dim, *queries, *k, *filterExpr, *corpus, *dataRoot, *seed, spec, params); err != nil {
 		fatalf("%v", err)
 	}
 }
@@ -140,7 +169,7 @@ func fatalf(format string, a ...any) {
 	os.Exit(1)
 }
 
-func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoot string, seed uint64) error {
+func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoot string, seed uint64, spec store.IndexSpec, params map[string]int) error {
 	res := result{Bench: "search", Rows: nrows, Dim: dim, K: k, Queries: nq, Filter: filterExpr, SearchType: cmp.Or(searchType, "dense"), Analyzer: analyzer,
 		Vectors: "hash-embedder", Machine: sysinfo.Describe()}
 	emb, err := embed.New(embed.Config{Name: "hash", Dim: dim})
@@ -165,8 +194,8 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 	}
 	info := emb.Info()
 	coll, err := st.Create(ctx, collection, store.Schema{Dim: dim, Metric: store.MetricCosine,
-		Embedder: store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: info.Dim},
-		Text:     store.TextSpec{Analyzer: analyzer}})
+		Embedder: store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: info.Dim}, Index: spec,
+		Text: store.TextSpec{Analyzer: analyzer}})
 	if err != nil {
 		st.Close()
 		return err
@@ -203,6 +232,7 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 		}
 	}
 	res.BuildSeconds = time.Since(start).Seconds()
+	res.Index = spec
 	res.EmbedSeconds = embedTime.Seconds()
 
 	qtexts := devQueries(filepath.Join(filepath.Dir(corpus), "dev-queries.jsonl"), nq+1)
@@ -217,7 +247,7 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 		return err
 	}
 	req := func(v []float32) store.SearchRequest {
-		return store.SearchRequest{Vector: v, Limit: k, Filter: filterExpr, OutputFields: outputFields}
+		return store.SearchRequest{Vector: v, Limit: k, Filter: filterExpr, OutputFields: outputFields, Params: params}
 	}
 
 	res.MatchFraction = 1
@@ -234,15 +264,17 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 		if err != nil {
 			return err
 		}
-		cfg := retrieve.Config{Mode: mode, MMR: mmr, Limit: k, Filter: filterExpr, OutputFields: outputFields}
+		cfg := retrieve.Config{Mode: mode, MMR: mmr, Limit: k, Filter: filterExpr, OutputFields: outputFields, Params: params}
 		search = func(c store.Collection, i int) ([]store.Hit, error) {
 			r := retrieve.Retriever{Coll: c, Emb: emb, Cfg: cfg}
 			return r.SearchWith(ctx, qtexts[i], qvecs[i])
 		}
 	}
-	if _, err := search(coll, 0); err != nil { // warm-up
+	t0 := time.Now()
+	if _, err := search(coll, 0); err != nil { // warm-up; builds the index
 		return err
 	}
+	res.IndexBuildSeconds = time.Since(t0).Seconds()
 	lat := make([]float64, nq)
 	begin := time.Now()
 	for i := range nq {

@@ -57,17 +57,18 @@ func newCollectionCommand(g *globalOptions) *cobra.Command {
 // description is what describe prints; its JSON form is part of the
 // command-line contract (name, rows, dim, embedder at least).
 type description struct {
-	Name         string        `json:"name"`
-	Store        string        `json:"store"`
-	Rows         int64         `json:"rows"`
-	Sources      int64         `json:"sources"`
-	Dim          int           `json:"dim"`
-	Metric       string        `json:"metric"`
-	Embedder     string        `json:"embedder"`
-	EmbedModel   string        `json:"embed_model"`
-	TextMaxBytes int           `json:"text_max_bytes"`
-	DiskBytes    int64         `json:"disk_bytes"`
-	Fields       []schemaField `json:"fields"`
+	Name         string          `json:"name"`
+	Store        string          `json:"store"`
+	Rows         int64           `json:"rows"`
+	Sources      int64           `json:"sources"`
+	Dim          int             `json:"dim"`
+	Metric       string          `json:"metric"`
+	Index        store.IndexSpec `json:"index"`
+	Embedder     string          `json:"embedder"`
+	EmbedModel   string          `json:"embed_model"`
+	TextMaxBytes int             `json:"text_max_bytes"`
+	DiskBytes    int64           `json:"disk_bytes"`
+	Fields       []schemaField   `json:"fields"`
 }
 
 type schemaField struct {
@@ -97,6 +98,7 @@ func describeCollection(ctx context.Context, g *globalOptions, coll store.Collec
 		Sources:      stats.Sources,
 		Dim:          s.Dim,
 		Metric:       s.Metric,
+		Index:        s.Index,
 		Embedder:     s.Embedder.Name,
 		EmbedModel:   s.Embedder.Model,
 		TextMaxBytes: s.TextMaxBytes,
@@ -192,6 +194,7 @@ func printDescription(w io.Writer, d description) {
 	}
 	fmt.Fprintf(w, "embedder    %s, %s, %d dimensions\n", d.Embedder, model, d.Dim)
 	fmt.Fprintf(w, "metric      %s\n", d.Metric)
+	fmt.Fprintf(w, "index       %s\n", indexSummary(d.Index))
 	if d.DiskBytes >= 0 {
 		fmt.Fprintf(w, "on disk     %s\n", humanBytes(d.DiskBytes))
 	} else {
@@ -245,4 +248,18 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// indexSummary is the index line of describe: "HNSW M=16 efConstruction=200 +SQ8".
+func indexSummary(ix store.IndexSpec) string {
+	s := ix.Type
+	for _, k := range []string{"nlist", "M", "efConstruction"} {
+		if v, ok := ix.Params[k]; ok {
+			s += fmt.Sprintf(" %s=%d", k, v)
+		}
+	}
+	if ix.SQ8 {
+		s += " +SQ8"
+	}
+	return s
 }

@@ -2,8 +2,11 @@ package local
 
 import (
 	"fmt"
+	"io"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/kura-rag/kura/internal/vector"
 )
 
 // vcache is the in-memory copy of a collection that exact search scans: the
@@ -12,6 +15,8 @@ import (
 // the first Search and kept in step by writes through the same Store.
 type vcache struct {
 	dim    int
+	gen    uint64 // bbolt transaction id the cache reflects
+	saved  uint64 // generation of vectors.snap, 0 if none
 	ids    []int64
 	vecs   []float32 // len(ids)*dim
 	pos    map[int64]int
@@ -101,20 +106,72 @@ func (sh *shared) ensureCache(withFields bool) (err error) {
 	if ready() {
 		return nil
 	}
-	return sh.db.View(func(tx *bolt.Tx) error {
+	built := false
+	err = sh.db.View(func(tx *bolt.Tx) error {
 		if sh.cache == nil {
-			c, err := loadCache(tx, sh.schema.Dim, withFields)
-			if err != nil {
+			if c := sh.loadCacheSnapshot(tx); c != nil {
+				sh.cache = c
+			} else {
+				c, err := loadCache(tx, sh.schema.Dim, false)
+				if err != nil {
+					return corrupt(sh.name, sh.path, err)
+				}
+				c.gen = uint64(tx.ID())
+				sh.cache, built = c, true
+			}
+		}
+		if withFields && sh.cache.fields == nil {
+			if err := sh.cache.loadFields(tx); err != nil {
 				return corrupt(sh.name, sh.path, err)
 			}
-			sh.cache = c
-			return nil
-		}
-		if err := sh.cache.loadFields(tx); err != nil {
-			return corrupt(sh.name, sh.path, err)
 		}
 		return nil
 	})
+	if err == nil && built {
+		sh.saveCache()
+	}
+	return err
+}
+
+// loadCacheSnapshot returns the cache saved in vectors.snap, brought up to
+// date with the changes logged since, or nil if it must be rebuilt.
+func (sh *shared) loadCacheSnapshot(tx *bolt.Tx) *vcache {
+	var c *vcache
+	gen, err := readSnapshot(sh.snapPath(vectorsFile), snapVectors, func(r io.Reader, gen uint64) (err error) {
+		c, err = readCache(r, sh.schema.Dim)
+		return err
+	})
+	if err != nil {
+		return nil
+	}
+	c.gen, c.saved = gen, gen
+	ids, err := changedSince(tx, gen)
+	if err != nil || c.replay(tx, ids) != nil {
+		return nil
+	}
+	c.gen = uint64(tx.ID())
+	// A row written by something that did not log it (an older kura)
+	// would go unnoticed by the replay; the row count catches most.
+	if uint64(c.len()) != readCounters(tx.Bucket(bucketMeta)).rows {
+		return nil
+	}
+	sh.stats.cacheLoads++
+	return c
+}
+
+// saveCache writes vectors.snap if the cache has changed since it was
+// last saved. Failing to save costs only time (the cache is rebuilt on the
+// next open), so errors are ignored: a read-only data directory is fine.
+// sh.wmu and sh.mu (shared at least) must be held.
+func (sh *shared) saveCache() {
+	c := sh.cache
+	if c == nil || c.gen == c.saved || sh.noSnapshots {
+		return
+	}
+	if writeSnapshot(sh.snapPath(vectorsFile), snapVectors, c.gen, c.writeTo) == nil {
+		c.saved = c.gen
+		sh.stats.saves++
+	}
 }
 
 func loadCache(tx *bolt.Tx, dim int, withFields bool) (*vcache, error) {
@@ -171,5 +228,61 @@ func (c *vcache) loadFields(tx *bolt.Tx) error {
 		}
 	}
 	c.fields = fields
+	return nil
+}
+
+// writeTo writes the cache's snapshot payload: ids then vectors. The
+// fields are not saved; they are decoded from the rows when a filter first
+// needs them.
+func (c *vcache) writeTo(w io.Writer) error {
+	o := &vector.Writer{W: w}
+	o.U64(uint64(c.dim))
+	vector.Slice(o, c.ids)
+	vector.Slice(o, c.vecs)
+	return o.Err
+}
+
+func readCache(r io.Reader, dim int) (*vcache, error) {
+	in := &vector.Reader{R: r, Max: 1 << 36}
+	d := int(in.U64())
+	ids := vector.ReadSlice[int64](in)
+	vecs := vector.ReadSlice[float32](in)
+	if in.Err != nil {
+		return nil, in.Err
+	}
+	if d != dim || len(vecs) != len(ids)*dim {
+		return nil, fmt.Errorf("%w: %d ids, %d floats of %d dimensions (schema %d)", vector.ErrFormat, len(ids), len(vecs), d, dim)
+	}
+	c := &vcache{dim: dim, ids: ids, vecs: vecs, pos: make(map[int64]int, len(ids))}
+	for i, id := range ids {
+		if _, dup := c.pos[id]; dup {
+			return nil, fmt.Errorf("%w: id %d twice", vector.ErrFormat, id)
+		}
+		c.pos[id] = i
+	}
+	return c, nil
+}
+
+// replay applies the rows changed since the snapshot the cache was read
+// from.
+func (c *vcache) replay(tx *bolt.Tx, ids []int64) error {
+	rows := tx.Bucket(bucketRows)
+	for _, id := range ids {
+		v := rows.Get(idKey(id))
+		if v == nil {
+			c.remove(id)
+			continue
+		}
+		rv, err := decodeRow(v)
+		if err != nil {
+			return fmt.Errorf("row %d: %w", id, err)
+		}
+		if rv.dim() != c.dim {
+			return fmt.Errorf("row %d has %d dimensions, the schema %d", id, rv.dim(), c.dim)
+		}
+		if err := c.put(prepared{id: id, vec: rv.vector(nil), val: v}); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -31,10 +32,40 @@ type shared struct {
 	// writers exclusively to apply a committed change.
 	mu     sync.RWMutex
 	closed bool
-	cache  *vcache // nil until the first Search
+	cache  *vcache   // FLAT: nil until the first Search
+	ann    *annIndex // IVF_FLAT, HNSW: nil until the first Search
 	// text is the BM25 index (text.go): nil until the first TextSearch or
 	// write, then kept in step by writes and saved when the file closes.
 	text *textIndex
+
+	dir         string // holds rows.db and the snapshots
+	exactBelow  int    // see Options.ExactBelow
+	noSnapshots bool
+	stats       derivedStats
+}
+
+// derivedStats count how the derived state came about, for tests.
+type derivedStats struct {
+	cacheLoads, annLoads, annBuilds, saves int
+}
+
+func (sh *shared) snapPath(name string) string { return filepath.Join(sh.dir, name) }
+
+// pruneGen is the generation up to which the change log is no longer
+// needed: that of the snapshot on disk (0 if none, which keeps the log).
+// A process that never searched (an ingest) reads it from the snapshot's
+// trailer; should that snapshot be damaged it is rebuilt, not replayed, so
+// trusting the trailer alone is safe.
+func (sh *shared) pruneGen() uint64 {
+	switch {
+	case sh.cache != nil:
+		return sh.cache.saved
+	case sh.ann != nil:
+		return sh.ann.saved
+	case sh.schema.Index.Type == store.IndexFlat:
+		return snapshotGen(sh.snapPath(vectorsFile), snapVectors)
+	}
+	return snapshotGen(sh.snapPath(indexFile), snapIndex)
 }
 
 func (sh *shared) close() error {
@@ -46,9 +77,12 @@ func (sh *shared) close() error {
 		return nil
 	}
 	sh.closed = true
-	sh.cache = nil
+	// Save what changed since the snapshots were written, so that the next
+	// process loads instead of replaying or rebuilding.
+	sh.saveCache()
+	sh.saveANN()
 	terr := sh.saveText()
-	sh.text = nil
+	sh.cache, sh.ann, sh.text = nil, nil, nil
 	return errors.Join(terr, sh.db.Close())
 }
 
@@ -195,6 +229,11 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 		return sh.errClosed()
 	}
 	var txid int
+	var gen uint64
+	ids := make([]int64, len(prep))
+	for i, p := range prep {
+		ids[i] = p.id
+	}
 	err = sh.db.Update(func(tx *bolt.Tx) error {
 		txid = tx.ID()
 		b := buckets(tx)
@@ -209,6 +248,10 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 				return err
 			}
 		}
+		gen = uint64(tx.ID())
+		if err := recordChanges(tx, ids, sh.pruneGen()); err != nil {
+			return err
+		}
 		return n.write(b.meta)
 	})
 	if err != nil {
@@ -221,10 +264,12 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 		return aerr
 	}
 	analyzed <- nil
+	sh.applyANN(prep, nil, gen)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	sh.applyText(txid, prep, terms, nil)
 	if sh.cache != nil {
+		sh.cache.gen = gen
 		for _, p := range prep {
 			if err := sh.cache.put(p); err != nil {
 				// The write is durable; only the derived cache is off, so
@@ -326,6 +371,7 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 	}
 	var deleted []int64
 	var txid int
+	var gen uint64
 	err = sh.db.Update(func(tx *bolt.Tx) error {
 		txid = tx.ID()
 		deleted = deleted[:0]
@@ -355,15 +401,21 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 			n.rows--
 			deleted = append(deleted, id)
 		}
+		gen = uint64(tx.ID())
+		if err := recordChanges(tx, deleted, sh.pruneGen()); err != nil {
+			return err
+		}
 		return n.write(b.meta)
 	})
 	if err != nil {
 		return sh.writeErr("delete from", err)
 	}
+	sh.applyANN(nil, deleted, gen)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	sh.applyText(txid, nil, nil, deleted)
 	if sh.cache != nil {
+		sh.cache.gen = gen
 		for _, id := range deleted {
 			sh.cache.remove(id)
 		}

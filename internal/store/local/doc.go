@@ -7,8 +7,10 @@
 //
 // A store is a directory (kura's --data, default ./kura-data):
 //
-//	DIR/collections/<name>/rows.db    one bbolt file per collection
-//	DIR/collections/<name>/bm25.idx   its BM25 index snapshot (derived; see text.go)
+//	DIR/collections/<name>/rows.db       one bbolt file per collection
+//	DIR/collections/<name>/vectors.snap  FLAT: the saved vector cache
+//	DIR/collections/<name>/index.snap    IVF_FLAT, HNSW: the saved index
+//	DIR/collections/<name>/bm25.idx      the BM25 index snapshot (derived; see text.go)
 //
 // Collection names follow Milvus's rules ([store.ValidateName]) so that a
 // collection can move to Milvus. Create builds the file in a temporary
@@ -16,7 +18,7 @@
 // the directory away (collections/.drop-*) while holding the lock, then
 // removes it. Names starting with a dot are never collections.
 //
-// Each rows.db holds three buckets:
+// Each rows.db holds three buckets (and "changes", see below):
 //
 //	meta     "format"  = "kura-local/1" (checked on open; another value is refused)
 //	         "schema"  = the store.Schema as JSON
@@ -52,20 +54,33 @@
 // handles a Store hands out on a collection share one file and one cache;
 // two Stores on the same directory exclude each other like two processes.
 //
-// # Search and its caveat
+// # Search
 //
-// Search is exact: a brute-force top-k over every row, with COSINE (dot
-// product of normalised vectors), IP (dot product) or L2 (squared Euclidean
-// distance, lower first), split over GOMAXPROCS goroutines above a few
-// thousand rows, ties broken by the smaller id. It scans an in-memory
-// cache — ids, vectors in one contiguous []float32, and (from the first
-// filtered search on) the decoded dynamic fields — that is derived from the
-// rows bucket: it is rebuilt from the file by the first Search after each
-// open (about 45 ms per 10,000 rows of 1,024 dimensions) and then kept in
-// step by writes through the same Store. It costs 4 bytes per dimension per
-// row of memory. Persisted ANN indexes (IVF_FLAT, HNSW) will replace the
-// full scan and the rebuild in a later change; the kernels in kernel.go are
-// the pure-Go reference for SIMD versions.
+// A FLAT collection is searched exactly: a brute-force top-k over every row,
+// with COSINE (dot product of normalised vectors), IP (dot product) or L2
+// (squared Euclidean distance, lower first), split over GOMAXPROCS
+// goroutines above a few thousand rows, ties broken by the smaller id, with
+// the SIMD kernels of package vector. It scans an in-memory cache — ids,
+// vectors in one contiguous []float32, and (from the first filtered search
+// on) the decoded dynamic fields — that costs 4 bytes per dimension per row.
+//
+// An IVF_FLAT or HNSW collection is searched through its index (ann.go),
+// except below [DefaultExactBelow] rows and for filters so selective that
+// scanning the matching rows is cheaper; see annIndex.search.
+//
+// # Derived state: snapshots and the change log
+//
+// The cache and the indexes are derived from the rows: built from the rows
+// bucket by the first Search of a process when there is nothing better,
+// kept in step by writes through the same Store, and saved beside rows.db
+// (vectors.snap, index.snap) after a build and on close, so that the next
+// process loads them. Every write transaction also logs the ids it touched
+// in a "changes" bucket (transaction id + row id), which lets a snapshot
+// older than the file — the process died before saving — be replayed up to
+// date; a missing, damaged or unreplayable snapshot is rebuilt. The format
+// and the rules are in snapshot.go. Older kura binaries ignore the extra
+// bucket and files; rows they write without logging are caught by the row
+// count check after a replay, which then rebuilds.
 //
 // A damaged or foreign file gives an error wrapping [ErrCorrupt] that names
 // the file and suggests restoring or re-ingesting; bbolt's panics on bad

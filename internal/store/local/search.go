@@ -60,6 +60,9 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 	if sh.schema.Metric == store.MetricCosine {
 		q = normalize(q)
 	}
+	if sh.schema.Index.Type != store.IndexFlat {
+		return sh.searchANN(ctx, q, req, expr, needFields, needText)
+	}
 	// A write between ensureCache and RLock may (rarely) drop the cache;
 	// then build it again.
 	for {
@@ -86,41 +89,15 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 		defer tx.Rollback()
 	}
 
-	// Each worker gets its own matcher: one getter closure reading the row
-	// index it is told, so evaluating a row allocates nothing.
 	var newAccept func() func(i int) bool
 	if expr != nil {
-		var rows *bolt.Bucket
-		if needText {
-			rows = tx.Bucket(bucketRows)
-		}
 		newAccept = func() func(i int) bool {
-			cur := 0
-			get := func(field string) (any, bool) {
-				switch field {
-				case "id":
-					return cache.ids[cur], true
-				case "text":
-					v := rows.Get(idKey(cache.ids[cur]))
-					if v == nil {
-						return nil, false
-					}
-					rv, err := decodeRow(v)
-					if err != nil {
-						return nil, false
-					}
-					return string(rv.text), true
-				}
+			return matcher(expr, tx, needText, func(i int) int64 { return cache.ids[i] }, func(i int) map[string]any {
 				if cache.fields == nil {
-					return nil, false
+					return nil
 				}
-				v, ok := cache.fields[cur][field]
-				return v, ok
-			}
-			return func(i int) bool {
-				cur = i
-				return expr.Eval(get)
-			}
+				return cache.fields[i]
+			})
 		}
 	}
 
@@ -134,22 +111,137 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 	if err != nil {
 		return nil, err
 	}
+	return sh.hits(tx, top, req.OutputFields)
+}
 
+// matcher returns a row filter for expr over rows numbered i: idOf and
+// fieldsOf give a row's id and dynamic fields; the text is read from tx
+// when the expression needs it. One getter closure reads the row it is told,
+// so evaluating a row allocates nothing; each goroutine needs its own.
+func matcher(expr *filter.Expr, tx *bolt.Tx, needText bool, idOf func(int) int64, fieldsOf func(int) map[string]any) func(i int) bool {
+	var rows *bolt.Bucket
+	if needText {
+		rows = tx.Bucket(bucketRows)
+	}
+	cur := 0
+	get := func(field string) (any, bool) {
+		switch field {
+		case "id":
+			return idOf(cur), true
+		case "text":
+			v := rows.Get(idKey(idOf(cur)))
+			if v == nil {
+				return nil, false
+			}
+			rv, err := decodeRow(v)
+			if err != nil {
+				return nil, false
+			}
+			return string(rv.text), true
+		}
+		f := fieldsOf(cur)
+		if f == nil {
+			return nil, false
+		}
+		v, ok := f[field]
+		return v, ok
+	}
+	return func(i int) bool {
+		cur = i
+		return expr.Eval(get)
+	}
+}
+
+// hits turns ranked rows into hits with their output fields read from tx.
+func (sh *shared) hits(tx *bolt.Tx, top []scored, outputFields []string) ([]store.Hit, error) {
 	hits := make([]store.Hit, len(top))
 	for i, s := range top {
 		hits[i] = store.Hit{ID: s.id, Score: s.score, Entity: map[string]any{}}
-		if len(req.OutputFields) == 0 {
+		if len(outputFields) == 0 {
 			continue
 		}
 		v := tx.Bucket(bucketRows).Get(idKey(s.id))
 		if v == nil {
 			return nil, fmt.Errorf("row %d is cached but not stored in collection %s", s.id, sh.name)
 		}
-		if hits[i].Entity, err = entity(s.id, v, req.OutputFields); err != nil {
+		var err error
+		if hits[i].Entity, err = entity(s.id, v, outputFields); err != nil {
 			return nil, corrupt(sh.name, sh.path, err)
 		}
 	}
 	return hits, nil
+}
+
+// searchANN answers a search of an IVF_FLAT or HNSW collection from its
+// index (see annIndex.search for when it scans exactly instead).
+func (sh *shared) searchANN(ctx context.Context, q []float32, req store.SearchRequest, expr *filter.Expr, needFields, needText bool) (_ []store.Hit, err error) {
+	for {
+		if err := sh.ensureANN(needFields); err != nil {
+			return nil, err
+		}
+		sh.mu.RLock()
+		if sh.closed {
+			sh.mu.RUnlock()
+			return nil, sh.errClosed()
+		}
+		if sh.ann != nil && (!needFields || sh.ann.fields != nil) {
+			break
+		}
+		sh.mu.RUnlock()
+	}
+	defer sh.mu.RUnlock()
+	a := sh.ann
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var tx *bolt.Tx
+	if needText || len(req.OutputFields) > 0 || a.spec.SQ8 {
+		if tx, err = sh.db.Begin(false); err != nil {
+			return nil, err
+		}
+		defer tx.Rollback()
+	}
+	var accept func(uint32) bool
+	if expr != nil {
+		m := matcher(expr, tx, needText, func(i int) int64 { return a.ids[i] }, func(i int) map[string]any {
+			if a.fields == nil {
+				return nil
+			}
+			return a.fields[i]
+		})
+		accept = func(s uint32) bool { return int(s) < len(a.ids) && m(int(s)) }
+	}
+	res := a.search(q, req.Limit, req.Params, accept, a.floatOf(tx), sh.exactBelow)
+	// The index ranks by 1 − similarity; report the similarity itself,
+	// computed as the exact search does, so scores do not depend on the
+	// index type.
+	float := a.floatOf(tx)
+	top := make([]scored, 0, len(res))
+	for _, r := range res {
+		if int(r.Slot) >= len(a.ids) {
+			continue
+		}
+		sc := scored{id: a.ids[r.Slot], score: a.metric.Score(r.Dist)}
+		if sh.schema.Metric != store.MetricL2 {
+			if v := float(r.Slot); v != nil {
+				sc.score = dot(q, v)
+			}
+		}
+		top = append(top, sc)
+	}
+	r := ranker{lowerFirst: sh.schema.Metric == store.MetricL2}
+	slices.SortFunc(top, func(x, y scored) int {
+		switch {
+		case r.better(x, y):
+			return -1
+		case r.better(y, x):
+			return 1
+		}
+		return 0
+	})
+	return sh.hits(tx, top, req.OutputFields)
 }
 
 type scored struct {

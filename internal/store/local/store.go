@@ -43,6 +43,11 @@ type Options struct {
 
 	// noSync turns off fsync; only benchmarks that build large fixtures set it.
 	noSync bool
+	// exactBelow overrides DefaultExactBelow (negative: never exact), so
+	// that tests can drive tiny collections through the ANN indexes.
+	exactBelow int
+	// noSnapshots stops saving vectors.snap and index.snap (tests).
+	noSnapshots bool
 }
 
 // Store is the embedded store: a directory with one bbolt file per
@@ -128,8 +133,13 @@ func (s *Store) Create(ctx context.Context, name string, schema store.Schema) (s
 	if err != nil {
 		return nil, fmt.Errorf("cannot create collection %s: %w", name, err)
 	}
-	if schema.Index.Type != store.IndexFlat || schema.Index.SQ8 {
-		return nil, store.Errorf(store.ErrInvalid, "cannot create collection %s: the embedded store has exact (FLAT) search only in this build; use --index flat or the milvus store", name)
+	if schema.Index.Type == store.IndexFlat && schema.Index.SQ8 {
+		return nil, store.Errorf(store.ErrInvalid, "cannot create collection %s: SQ8 needs an IVF_FLAT or HNSW index; FLAT search is exact over float vectors", name)
+	}
+	for k, v := range schema.Index.Params {
+		if v <= 0 || (k == "M" && v < 2) {
+			return nil, store.Errorf(store.ErrInvalid, "cannot create collection %s: index parameter %s is %d; it must be positive (M at least 2)", name, k, v)
+		}
 	}
 	if _, err := analyzerFor(schema.Text); err != nil {
 		return nil, store.Errorf(store.ErrInvalid, "cannot create collection %s: %v", name, err)
@@ -267,7 +277,11 @@ func (s *Store) openSharedLocked(name string) (*shared, error) {
 		db.Close()
 		return nil, corrupt(name, path, err)
 	}
-	sh := &shared{name: name, path: path, db: db, schema: schema, readOnly: s.opts.ReadOnly, refs: 1}
+	sh := &shared{name: name, path: path, db: db, schema: schema, readOnly: s.opts.ReadOnly, refs: 1,
+		dir: s.collectionDir(name), exactBelow: DefaultExactBelow, noSnapshots: s.opts.noSnapshots}
+	if s.opts.exactBelow != 0 {
+		sh.exactBelow = max(0, s.opts.exactBelow)
+	}
 	s.open[name] = sh
 	return sh, nil
 }
@@ -283,9 +297,17 @@ func (s *Store) openFile(name, path string, readOnly bool) (db *bolt.DB, err err
 		// bbolt would quietly initialise an empty file as a new database.
 		return nil, corrupt(name, path, errors.New("the file is empty"))
 	}
+	// bbolt's file, so that its descriptor can be closed if bbolt panics
+	// half-way through opening a damaged file. (The lock itself lasts until
+	// the process exits when the panic came after bbolt mapped the file:
+	// the mapping holds the file open, and bbolt does not return it.)
+	var file *os.File
 	defer func() {
 		// bbolt trusts its file; a damaged one must not crash kura.
 		if r := recover(); r != nil {
+			if file != nil {
+				file.Close()
+			}
 			db, err = nil, corrupt(name, path, fmt.Errorf("%v", r))
 		}
 	}()
@@ -294,6 +316,11 @@ func (s *Store) openFile(name, path string, readOnly bool) (db *bolt.DB, err err
 		ReadOnly:     readOnly,
 		NoSync:       s.opts.noSync,
 		FreelistType: bolt.FreelistMapType,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		},
 	})
 	switch {
 	case err == nil:
@@ -363,6 +390,10 @@ func (s *Store) Drop(ctx context.Context, name string) error {
 		return errStoreClosed
 	}
 	if sh := s.open[name]; sh != nil {
+		// Saving snapshots of a collection about to be removed is wasted work.
+		sh.wmu.Lock()
+		sh.noSnapshots = true
+		sh.wmu.Unlock()
 		sh.close()
 		delete(s.open, name)
 	}

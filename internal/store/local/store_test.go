@@ -585,7 +585,10 @@ func TestDamagedPages(t *testing.T) {
 			if !ro && (off/page)%4 != 0 {
 				continue // writes fsync, which is slow; sample them
 			}
-			s, _ := Open(dir, Options{ReadOnly: ro})
+			// A short lock timeout: a read-write open that bbolt panics in
+			// after mapping the file keeps it locked until the process ends
+			// (see openFile), and every later open would wait in vain.
+			s, _ := Open(dir, Options{ReadOnly: ro, LockTimeout: 50 * time.Millisecond})
 			c, err := s.Open(ctx, "x")
 			if err == nil {
 				_, err1 := c.Search(ctx, store.SearchRequest{Vector: rows[5].Vector, Limit: 3, Filter: `source == "s5"`, OutputFields: []string{"*"}})

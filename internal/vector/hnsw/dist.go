@@ -1,0 +1,69 @@
+package hnsw
+
+import (
+	"github.com/kura-rag/kura/internal/vector"
+	"github.com/kura-rag/kura/internal/vector/sq8"
+)
+
+// distQ measures distances from one query (a new vector, a node, or a
+// search vector) to nodes: with float vectors when the index has them
+// (always without SQ8, and during a bulk build with SQ8), else with the
+// SQ8 codes and the query prepared for them.
+type distQ struct {
+	x *Index
+	f []float32
+	z *sq8.Query
+}
+
+func (d *distQ) dist(u uint32) float32 {
+	x := d.x
+	o := int(u) * x.dim
+	if x.vecs != nil {
+		return x.cfg.Metric.Dist(d.f, x.vecs[o:o+x.dim:o+x.dim])
+	}
+	return d.z.Dist(x.codes[o : o+x.dim : o+x.dim])
+}
+
+// work is one goroutine's scratch space for an insert or a search, pooled
+// so that a build does not allocate per node.
+type work struct {
+	cand vector.MinHeap
+	res  vector.MaxHeap
+	sel  []vector.Result
+	tmp  []vector.Result
+	dec  []float32 // a node's decoded SQ8 codes
+	zq   sq8.Query
+	zn   sq8.Query
+	qf   []float32
+}
+
+func (x *Index) getWork() *work {
+	if w, ok := x.work.Get().(*work); ok {
+		return w
+	}
+	return &work{dec: make([]float32, x.dim)}
+}
+
+func (x *Index) putWork(w *work) { x.work.Put(w) }
+
+// query prepares v as a query.
+func (x *Index) query(w *work, v []float32) distQ {
+	d := distQ{x: x, f: v}
+	if x.vecs == nil {
+		x.sq.Prepare(&w.zq, x.cfg.Metric, v)
+		d.z = &w.zq
+	}
+	return d
+}
+
+// nodeQuery prepares node u as a query, for neighbour selection, using the
+// second SQ8 scratch query so that it can coexist with the insert's own.
+func (x *Index) nodeQuery(w *work, u uint32) distQ {
+	o := int(u) * x.dim
+	if x.vecs != nil {
+		return distQ{x: x, f: x.vecs[o : o+x.dim : o+x.dim]}
+	}
+	x.sq.Decode(x.codes[o:o+x.dim], w.dec)
+	x.sq.Prepare(&w.zn, x.cfg.Metric, w.dec)
+	return distQ{x: x, f: w.dec, z: &w.zn}
+}

@@ -1,0 +1,199 @@
+package hnsw
+
+import (
+	"bytes"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/kura-rag/kura/internal/vector"
+	"github.com/kura-rag/kura/internal/vector/sq8"
+)
+
+const dim = 48
+
+func dataset(t *testing.T) (base, queries []float32) {
+	n := 2500
+	if testing.Short() {
+		n = 600
+	}
+	all := vector.Clustered(7, n+100, dim)
+	return all[:n*dim], all[n*dim:]
+}
+
+// meanRecall searches every query and compares with the exact scan.
+func meanRecall(x *Index, base, queries []float32, m vector.Metric, k int, o SearchOptions, accept func(uint32) bool) float64 {
+	var sum float64
+	nq := len(queries) / dim
+	for i := range nq {
+		q := queries[i*dim : (i+1)*dim]
+		o.Accept = accept
+		got := x.Search(q, k, o)
+		want := vector.Scan(m, base, dim, q, k, func(s uint32) bool {
+			return !x.IsDeleted(s) && (accept == nil || accept(s))
+		})
+		sum += vector.Recall(got, want)
+	}
+	return sum / float64(nq)
+}
+
+func TestRecall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("recall is checked by the full run; -short is for the race detector")
+	}
+	base, queries := dataset(t)
+	for _, m := range []vector.Metric{vector.Cosine, vector.L2} {
+		for _, quant := range []bool{false, true} {
+			cfg := Config{Dim: dim, Metric: m, M: 12, EfConstruction: 100}
+			o := SearchOptions{Ef: 64}
+			if quant {
+				cfg.Quantizer = sq8.Train(dim, base)
+				o.Float = func(s uint32) []float32 { return base[int(s)*dim : (int(s)+1)*dim] }
+			}
+			x := New(cfg)
+			x.Build(base, 0)
+			if r := meanRecall(x, base, queries, m, 10, o, nil); r < 0.95 {
+				t.Errorf("%s sq8=%v: recall@10 %.3f < 0.95", m, quant, r)
+			}
+			// A filter keeping 10% of the rows.
+			tenth := func(s uint32) bool { return s%10 == 3 }
+			o.Ef = 128
+			if r := meanRecall(x, base, queries, m, 10, o, tenth); r < 0.95 {
+				t.Errorf("%s sq8=%v: filtered recall@10 %.3f < 0.95", m, quant, r)
+			}
+		}
+	}
+}
+
+func TestIncrementalDeleteAndPersist(t *testing.T) {
+	base, queries := dataset(t)
+	n := len(base) / dim
+	x := New(Config{Dim: dim, Metric: vector.Cosine})
+	for i := range n {
+		if s := x.Add(base[i*dim : (i+1)*dim]); s != uint32(i) {
+			t.Fatalf("Add returned slot %d, want %d", s, i)
+		}
+	}
+	for i := 0; i < n; i += 3 {
+		if !x.Delete(uint32(i)) {
+			t.Fatalf("Delete(%d) = false", i)
+		}
+	}
+	if x.Delete(0) || x.Delete(uint32(n+5)) {
+		t.Error("Delete of a tombstone or unknown slot reported true")
+	}
+	if x.Deleted() != (n+2)/3 {
+		t.Errorf("Deleted() = %d, want %d", x.Deleted(), (n+2)/3)
+	}
+	for i := range len(queries) / dim {
+		for _, r := range x.Search(queries[i*dim:(i+1)*dim], 10, SearchOptions{}) {
+			if r.Slot%3 == 0 {
+				t.Fatalf("search returned deleted slot %d", r.Slot)
+			}
+		}
+	}
+	if r := meanRecall(x, base, queries, vector.Cosine, 10, SearchOptions{Ef: 64}, nil); r < 0.95 {
+		t.Errorf("recall@10 after deletes %.3f < 0.95", r)
+	}
+
+	var buf bytes.Buffer
+	if _, err := x.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	snap := buf.Bytes()
+	y, err := Read(bytes.NewReader(snap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range len(queries) / dim {
+		q := queries[i*dim : (i+1)*dim]
+		a, b := x.Search(q, 10, SearchOptions{}), y.Search(q, 10, SearchOptions{})
+		if len(a) != len(b) {
+			t.Fatalf("query %d: %d results before the round trip, %d after", i, len(a), len(b))
+		}
+		for j := range a {
+			if a[j] != b[j] {
+				t.Fatalf("query %d: result %d is %v, was %v", i, j, b[j], a[j])
+			}
+		}
+	}
+	// The reloaded index keeps accepting inserts.
+	if s := y.Add(queries[:dim]); s != uint32(n) {
+		t.Errorf("Add after Read returned slot %d, want %d", s, n)
+	}
+	if r := y.Search(queries[:dim], 1, SearchOptions{}); len(r) != 1 || r[0].Slot != uint32(n) {
+		t.Errorf("the added vector is not its own nearest neighbour: %v", r)
+	}
+	// Damage: truncation and a neighbour pointing past the end.
+	if _, err := Read(bytes.NewReader(snap[:len(snap)/2])); err == nil {
+		t.Error("Read of a truncated snapshot succeeded")
+	}
+	lst := y.list0(5)
+	lst[1] = uint32(y.Len() + 100)
+	buf.Reset()
+	if _, err := y.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(&buf); !errors.Is(err, vector.ErrFormat) {
+		t.Errorf("Read of a snapshot with a bad neighbour: %v, want ErrFormat", err)
+	}
+	bad := append([]byte(nil), snap...)
+	bad[0] ^= 0xff
+	if _, err := Read(bytes.NewReader(bad)); !errors.Is(err, vector.ErrFormat) {
+		t.Errorf("Read with a bad magic: %v, want ErrFormat", err)
+	}
+}
+
+// TestConcurrent inserts on several goroutines while others search; run
+// with -race it checks the locking protocol.
+func TestConcurrent(t *testing.T) {
+	base, queries := dataset(t)
+	n := len(base) / dim
+	x := New(Config{Dim: dim, Metric: vector.Cosine, M: 8, EfConstruction: 40})
+	x.Build(base[:dim*100], 2)
+	var wg sync.WaitGroup
+	const writers = 3
+	for w := range writers {
+		wg.Go(func() {
+			for i := 100 + w; i < n; i += writers {
+				x.Add(base[i*dim : (i+1)*dim])
+			}
+		})
+	}
+	stop := make(chan struct{})
+	var searches sync.WaitGroup
+	for r := range 2 {
+		searches.Go(func() {
+			for i := r; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				q := queries[(i%(len(queries)/dim))*dim:]
+				for _, res := range x.Search(q[:dim], 5, SearchOptions{Ef: 20}) {
+					if int(res.Slot) >= x.Len() {
+						t.Errorf("result slot %d beyond %d", res.Slot, x.Len())
+					}
+				}
+				if i%7 == 0 {
+					x.Delete(uint32(i % 100))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	searches.Wait()
+	if x.Len() != n {
+		t.Fatalf("Len() = %d, want %d", x.Len(), n)
+	}
+	// Slots were handed out in the order the Adds ran, not in base order.
+	bySlot := make([]float32, 0, len(base))
+	for s := range n {
+		bySlot = append(bySlot, x.Vector(uint32(s))...)
+	}
+	if r := meanRecall(x, bySlot, queries, vector.Cosine, 10, SearchOptions{Ef: 64}, nil); r < 0.9 {
+		t.Errorf("recall@10 after a concurrent build %.3f < 0.9", r)
+	}
+}

@@ -1,0 +1,411 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Each kernel keeps four independent accumulators so that the FMA latency
+// (4 cycles) is hidden, processes four SIMD blocks per iteration while it
+// can, then single blocks; n is a multiple of the block (8 floats for AVX2,
+// 16 for AVX-512), the Go wrappers handle the rest. Loads are unaligned
+// (VMOVUPS), which costs nothing on aligned data on current CPUs.
+
+// Horizontal sum of Y0 into X0 (lane 0).
+#define HSUM256 \
+	VEXTRACTF128 $1, Y0, X1 \
+	VADDPS X1, X0, X0       \
+	VHADDPS X0, X0, X0      \
+	VHADDPS X0, X0, X0
+
+// func dotAVX2(a, b *float32, n int) float32
+TEXT ·dotAVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+dot2_loop32:
+	CMPQ CX, $32
+	JL   dot2_loop8
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  dot2_loop32
+
+dot2_loop8:
+	CMPQ CX, $8
+	JL   dot2_done
+	VMOVUPS (SI), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  dot2_loop8
+
+dot2_done:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM256
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func l2AVX2(a, b *float32, n int) float32
+TEXT ·l2AVX2(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+l22_loop32:
+	CMPQ CX, $32
+	JL   l22_loop8
+	VMOVUPS (SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VSUBPS (DI), Y4, Y4
+	VSUBPS 32(DI), Y5, Y5
+	VSUBPS 64(DI), Y6, Y6
+	VSUBPS 96(DI), Y7, Y7
+	VFMADD231PS Y4, Y4, Y0
+	VFMADD231PS Y5, Y5, Y1
+	VFMADD231PS Y6, Y6, Y2
+	VFMADD231PS Y7, Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  l22_loop32
+
+l22_loop8:
+	CMPQ CX, $8
+	JL   l22_done
+	VMOVUPS (SI), Y4
+	VSUBPS (DI), Y4, Y4
+	VFMADD231PS Y4, Y4, Y0
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  l22_loop8
+
+l22_done:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM256
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotU8AVX2(q *float32, c *uint8, n int) float32
+TEXT ·dotU8AVX2(SB), NOSPLIT, $0-28
+	MOVQ q+0(FP), DI
+	MOVQ c+8(FP), SI
+	MOVQ n+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+du82_loop32:
+	CMPQ CX, $32
+	JL   du82_loop8
+	VPMOVZXBD (SI), Y4
+	VPMOVZXBD 8(SI), Y5
+	VPMOVZXBD 16(SI), Y6
+	VPMOVZXBD 24(SI), Y7
+	VCVTDQ2PS Y4, Y4
+	VCVTDQ2PS Y5, Y5
+	VCVTDQ2PS Y6, Y6
+	VCVTDQ2PS Y7, Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ $32, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  du82_loop32
+
+du82_loop8:
+	CMPQ CX, $8
+	JL   du82_done
+	VPMOVZXBD (SI), Y4
+	VCVTDQ2PS Y4, Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ $8, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  du82_loop8
+
+du82_done:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM256
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func l2U8AVX2(a, w *float32, c *uint8, n int) float32
+TEXT ·l2U8AVX2(SB), NOSPLIT, $0-36
+	MOVQ a+0(FP), DI
+	MOVQ w+8(FP), R8
+	MOVQ c+16(FP), SI
+	MOVQ n+24(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+lu82_loop16:
+	CMPQ CX, $16
+	JL   lu82_loop8
+	VPMOVZXBD (SI), Y4
+	VPMOVZXBD 8(SI), Y5
+	VCVTDQ2PS Y4, Y4
+	VCVTDQ2PS Y5, Y5
+	VMOVUPS (DI), Y6
+	VMOVUPS 32(DI), Y7
+	VSUBPS Y4, Y6, Y6
+	VSUBPS Y5, Y7, Y7
+	VMULPS Y6, Y6, Y6
+	VMULPS Y7, Y7, Y7
+	VFMADD231PS (R8), Y6, Y0
+	VFMADD231PS 32(R8), Y7, Y1
+	ADDQ $16, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	SUBQ $16, CX
+	JMP  lu82_loop16
+
+lu82_loop8:
+	CMPQ CX, $8
+	JL   lu82_done
+	VPMOVZXBD (SI), Y4
+	VCVTDQ2PS Y4, Y4
+	VMOVUPS (DI), Y6
+	VSUBPS Y4, Y6, Y6
+	VMULPS Y6, Y6, Y6
+	VFMADD231PS (R8), Y6, Y0
+	ADDQ $8, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	SUBQ $8, CX
+	JMP  lu82_loop8
+
+lu82_done:
+	VADDPS Y1, Y0, Y0
+	HSUM256
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// Reduce Z0..Z3 into X0 lane 0.
+#define HSUM512 \
+	VADDPS Z1, Z0, Z0          \
+	VADDPS Z3, Z2, Z2          \
+	VADDPS Z2, Z0, Z0          \
+	VEXTRACTF64X4 $1, Z0, Y1   \
+	VADDPS Y1, Y0, Y0          \
+	HSUM256
+
+// func dotAVX512(a, b *float32, n int) float32
+TEXT ·dotAVX512(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+dot5_loop64:
+	CMPQ CX, $64
+	JL   dot5_loop16
+	VMOVUPS (SI), Z4
+	VMOVUPS 64(SI), Z5
+	VMOVUPS 128(SI), Z6
+	VMOVUPS 192(SI), Z7
+	VFMADD231PS (DI), Z4, Z0
+	VFMADD231PS 64(DI), Z5, Z1
+	VFMADD231PS 128(DI), Z6, Z2
+	VFMADD231PS 192(DI), Z7, Z3
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP  dot5_loop64
+
+dot5_loop16:
+	CMPQ CX, $16
+	JL   dot5_done
+	VMOVUPS (SI), Z4
+	VFMADD231PS (DI), Z4, Z0
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  dot5_loop16
+
+dot5_done:
+	HSUM512
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func l2AVX512(a, b *float32, n int) float32
+TEXT ·l2AVX512(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+l25_loop64:
+	CMPQ CX, $64
+	JL   l25_loop16
+	VMOVUPS (SI), Z4
+	VMOVUPS 64(SI), Z5
+	VMOVUPS 128(SI), Z6
+	VMOVUPS 192(SI), Z7
+	VSUBPS (DI), Z4, Z4
+	VSUBPS 64(DI), Z5, Z5
+	VSUBPS 128(DI), Z6, Z6
+	VSUBPS 192(DI), Z7, Z7
+	VFMADD231PS Z4, Z4, Z0
+	VFMADD231PS Z5, Z5, Z1
+	VFMADD231PS Z6, Z6, Z2
+	VFMADD231PS Z7, Z7, Z3
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP  l25_loop64
+
+l25_loop16:
+	CMPQ CX, $16
+	JL   l25_done
+	VMOVUPS (SI), Z4
+	VSUBPS (DI), Z4, Z4
+	VFMADD231PS Z4, Z4, Z0
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  l25_loop16
+
+l25_done:
+	HSUM512
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func dotU8AVX512(q *float32, c *uint8, n int) float32
+TEXT ·dotU8AVX512(SB), NOSPLIT, $0-28
+	MOVQ q+0(FP), DI
+	MOVQ c+8(FP), SI
+	MOVQ n+16(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+du85_loop64:
+	CMPQ CX, $64
+	JL   du85_loop16
+	VPMOVZXBD (SI), Z4
+	VPMOVZXBD 16(SI), Z5
+	VPMOVZXBD 32(SI), Z6
+	VPMOVZXBD 48(SI), Z7
+	VCVTDQ2PS Z4, Z4
+	VCVTDQ2PS Z5, Z5
+	VCVTDQ2PS Z6, Z6
+	VCVTDQ2PS Z7, Z7
+	VFMADD231PS (DI), Z4, Z0
+	VFMADD231PS 64(DI), Z5, Z1
+	VFMADD231PS 128(DI), Z6, Z2
+	VFMADD231PS 192(DI), Z7, Z3
+	ADDQ $64, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP  du85_loop64
+
+du85_loop16:
+	CMPQ CX, $16
+	JL   du85_done
+	VPMOVZXBD (SI), Z4
+	VCVTDQ2PS Z4, Z4
+	VFMADD231PS (DI), Z4, Z0
+	ADDQ $16, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  du85_loop16
+
+du85_done:
+	HSUM512
+	VZEROUPPER
+	MOVSS X0, ret+24(FP)
+	RET
+
+// func l2U8AVX512(a, w *float32, c *uint8, n int) float32
+TEXT ·l2U8AVX512(SB), NOSPLIT, $0-36
+	MOVQ a+0(FP), DI
+	MOVQ w+8(FP), R8
+	MOVQ c+16(FP), SI
+	MOVQ n+24(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+
+lu85_loop32:
+	CMPQ CX, $32
+	JL   lu85_loop16
+	VPMOVZXBD (SI), Z4
+	VPMOVZXBD 16(SI), Z5
+	VCVTDQ2PS Z4, Z4
+	VCVTDQ2PS Z5, Z5
+	VMOVUPS (DI), Z6
+	VMOVUPS 64(DI), Z7
+	VSUBPS Z4, Z6, Z6
+	VSUBPS Z5, Z7, Z7
+	VMULPS Z6, Z6, Z6
+	VMULPS Z7, Z7, Z7
+	VFMADD231PS (R8), Z6, Z0
+	VFMADD231PS 64(R8), Z7, Z1
+	ADDQ $32, SI
+	ADDQ $128, DI
+	ADDQ $128, R8
+	SUBQ $32, CX
+	JMP  lu85_loop32
+
+lu85_loop16:
+	CMPQ CX, $16
+	JL   lu85_done
+	VPMOVZXBD (SI), Z4
+	VCVTDQ2PS Z4, Z4
+	VMOVUPS (DI), Z6
+	VSUBPS Z4, Z6, Z6
+	VMULPS Z6, Z6, Z6
+	VFMADD231PS (R8), Z6, Z0
+	ADDQ $16, SI
+	ADDQ $64, DI
+	ADDQ $64, R8
+	SUBQ $16, CX
+	JMP  lu85_loop16
+
+lu85_done:
+	HSUM512
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
