@@ -92,6 +92,10 @@ var outputFields = []string{"text", "source"}
 
 var searchType, analyzer string
 
+// measureRecall builds a FLAT twin of the collection from the same rows and
+// reports recall@k of the measured searches against its exact results.
+var measureRecall bool
+
 type result struct {
 	Bench             string          `json:"bench"`
 	Rows              int             `json:"rows"`
@@ -108,6 +112,7 @@ type result struct {
 	BuildSeconds      float64         `json:"build_seconds"`
 	Index             store.IndexSpec `json:"index"`
 	IndexBuildSeconds float64         `json:"index_build_seconds"`
+	RecallAtK         float64         `json:"recall_at_k,omitempty"`
 	P50ms             float64         `json:"p50_ms"`
 	P90ms             float64         `json:"p90_ms"`
 	P99ms             float64         `json:"p99_ms"`
@@ -139,6 +144,7 @@ func main() {
 	efc := flag.Int("efc", 200, "HNSW efConstruction")
 	nlist := flag.Int("nlist", 128, "IVF_FLAT nlist")
 	sq8 := flag.Bool("sq8", false, "SQ8 codes in the index")
+	flag.BoolVar(&measureRecall, "recall", false, "also report recall@k against exact search (builds a FLAT twin collection; with -filter, the exact results are filtered too)")
 	ef := flag.Int("ef", 0, "HNSW ef per search (0: default)")
 	nprobe := flag.Int("nprobe", 0, "IVF_FLAT nprobe per search (0: default)")
 	flag.Parse()
@@ -201,6 +207,17 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 		return err
 	}
 
+	var exact store.Collection
+	if measureRecall {
+		if exact, err = st.Create(ctx, collection+"_exact", store.Schema{Dim: dim, Metric: store.MetricCosine,
+			Embedder: store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: info.Dim},
+			Text:     store.TextSpec{Analyzer: "none"}}); err != nil {
+			st.Close()
+			return err
+		}
+		defer exact.Close()
+	}
+
 	// Build: make, embed and upsert 1,024 rows at a time.
 	var sample []string // row texts, kept in case there are no dev queries
 	start := time.Now()
@@ -229,6 +246,11 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 		}
 		if err := coll.Upsert(ctx, batch); err != nil {
 			return err
+		}
+		if exact != nil {
+			if err := exact.Upsert(ctx, batch); err != nil {
+				return err
+			}
 		}
 	}
 	res.BuildSeconds = time.Since(start).Seconds()
@@ -289,6 +311,32 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 		}
 	}
 	res.QPS = float64(nq) / time.Since(begin).Seconds()
+	if exact != nil {
+		// Outside the timed loop: recall of the same queries against the
+		// exact (filtered) top-k of the FLAT twin.
+		found, want := 0, 0
+		for i := range nq {
+			got, err := search(coll, i+1)
+			if err != nil {
+				return err
+			}
+			truth, err := exact.Search(ctx, store.SearchRequest{Vector: qvecs[i+1], Limit: k, Filter: filterExpr})
+			if err != nil {
+				return err
+			}
+			ids := make(map[int64]bool, len(got))
+			for _, h := range got {
+				ids[h.ID] = true
+			}
+			for _, h := range truth {
+				if ids[h.ID] {
+					found++
+				}
+			}
+			want += len(truth)
+		}
+		res.RecallAtK = float64(found) / float64(max(want, 1))
+	}
 	slices.Sort(lat)
 	res.P50ms, res.P90ms, res.P99ms = quantile(lat, 0.50), quantile(lat, 0.90), quantile(lat, 0.99)
 	res.MaxMs = lat[len(lat)-1]
