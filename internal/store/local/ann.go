@@ -491,54 +491,31 @@ func (sh *shared) applyANN(puts []prepared, deleted []int64, gen uint64) {
 // ensureANN makes sh.ann ready (with the fields if withFields): from
 // index.snap plus the changes logged since, or built from the rows, which
 // is then saved. An index marked stale is rebuilt.
-func (sh *shared) ensureANN(withFields bool) (err error) {
-	defer sh.guard(&err)
-	ready := func() bool { return sh.ann != nil && !sh.ann.stale && (!withFields || sh.ann.fields != nil) }
-	sh.mu.RLock()
-	ok, closed := ready(), sh.closed
-	sh.mu.RUnlock()
-	if closed {
-		return sh.errClosed()
-	}
-	if ok {
-		return nil
-	}
-	sh.wmu.Lock()
-	defer sh.wmu.Unlock()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if sh.closed {
-		return sh.errClosed()
-	}
-	if ready() {
-		return nil
-	}
-	built := false
-	err = sh.db.View(func(tx *bolt.Tx) error {
-		if sh.ann != nil && sh.ann.stale {
-			sh.ann = nil
-		} else if sh.ann == nil {
-			sh.ann = sh.loadANNSnapshot(tx)
-		}
-		if sh.ann == nil {
-			a, err := buildANN(tx, sh.schema)
-			if err != nil {
-				return corrupt(sh.name, sh.path, err)
+func (sh *shared) ensureANN(withFields bool) error {
+	return sh.ensureDerived(
+		func() bool { return sh.ann != nil && !sh.ann.stale && (!withFields || sh.ann.fields != nil) },
+		func(tx *bolt.Tx) (built bool, err error) {
+			if sh.ann != nil && sh.ann.stale {
+				sh.ann = nil
+			} else if sh.ann == nil {
+				sh.ann = sh.loadANNSnapshot(tx)
 			}
-			sh.ann, built = a, true
-			sh.stats.annBuilds++
-		}
-		if withFields && sh.ann.fields == nil {
-			if err := sh.ann.loadFields(tx); err != nil {
-				return corrupt(sh.name, sh.path, err)
+			if sh.ann == nil {
+				a, err := buildANN(tx, sh.schema)
+				if err != nil {
+					return false, corrupt(sh.name, sh.path, err)
+				}
+				sh.ann, built = a, true
+				sh.stats.annBuilds++
 			}
-		}
-		return nil
-	})
-	if err == nil && built {
-		sh.saveANN()
-	}
-	return err
+			if withFields && sh.ann.fields == nil {
+				if err := sh.ann.loadFields(tx); err != nil {
+					return built, corrupt(sh.name, sh.path, err)
+				}
+			}
+			return built, nil
+		},
+		sh.saveANN)
 }
 
 // loadANNSnapshot returns the index saved in index.snap, brought up to

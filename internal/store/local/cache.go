@@ -84,9 +84,40 @@ func (c *vcache) remove(id int64) {
 
 // ensureCache builds the cache, with the fields if withFields, unless it is
 // there already.
-func (sh *shared) ensureCache(withFields bool) (err error) {
+func (sh *shared) ensureCache(withFields bool) error {
+	return sh.ensureDerived(
+		func() bool { return sh.cache != nil && (!withFields || sh.cache.fields != nil) },
+		func(tx *bolt.Tx) (built bool, err error) {
+			if sh.cache == nil {
+				if c := sh.loadCacheSnapshot(tx); c != nil {
+					sh.cache = c
+				} else {
+					c, err := loadCache(tx, sh.schema.Dim, false)
+					if err != nil {
+						return false, corrupt(sh.name, sh.path, err)
+					}
+					c.gen = uint64(tx.ID())
+					sh.cache, built = c, true
+				}
+			}
+			if withFields && sh.cache.fields == nil {
+				if err := sh.cache.loadFields(tx); err != nil {
+					return built, corrupt(sh.name, sh.path, err)
+				}
+			}
+			return built, nil
+		},
+		sh.saveCache)
+}
+
+// ensureDerived makes derived state (the vector cache, an ANN index) ready:
+// a cheap check under the read lock, then, holding the writer lock (so no
+// write lands half-applied) and the state lock, a second check and load,
+// which runs in a read transaction. load reports whether it built the
+// state from the rows, in which case save writes a snapshot so the next
+// process loads instead of rebuilding.
+func (sh *shared) ensureDerived(ready func() bool, load func(tx *bolt.Tx) (built bool, err error), save func()) (err error) {
 	defer sh.guard(&err)
-	ready := func() bool { return sh.cache != nil && (!withFields || sh.cache.fields != nil) }
 	sh.mu.RLock()
 	ok, closed := ready(), sh.closed
 	sh.mu.RUnlock()
@@ -108,27 +139,12 @@ func (sh *shared) ensureCache(withFields bool) (err error) {
 	}
 	built := false
 	err = sh.db.View(func(tx *bolt.Tx) error {
-		if sh.cache == nil {
-			if c := sh.loadCacheSnapshot(tx); c != nil {
-				sh.cache = c
-			} else {
-				c, err := loadCache(tx, sh.schema.Dim, false)
-				if err != nil {
-					return corrupt(sh.name, sh.path, err)
-				}
-				c.gen = uint64(tx.ID())
-				sh.cache, built = c, true
-			}
-		}
-		if withFields && sh.cache.fields == nil {
-			if err := sh.cache.loadFields(tx); err != nil {
-				return corrupt(sh.name, sh.path, err)
-			}
-		}
-		return nil
+		var err error
+		built, err = load(tx)
+		return err
 	})
 	if err == nil && built {
-		sh.saveCache()
+		save()
 	}
 	return err
 }
