@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unsafe"
 )
 
@@ -83,4 +84,33 @@ func ReadSlice[T uint8 | uint32 | float32 | int32 | uint64 | int64](r *Reader) [
 		r.full(unsafe.Slice((*byte)(unsafe.Pointer(&s[0])), int(n)*int(unsafe.Sizeof(z))))
 	}
 	return s
+}
+
+// CountWriter counts the bytes written through it, for WriteTo methods
+// that must report their size.
+type CountWriter struct {
+	W io.Writer
+	N int64
+}
+
+func (c *CountWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
+	return n, err
+}
+
+// Header reads an index snapshot's n-word header and checks that its first
+// word is magic; kind names the index in errors ("HNSW", "IVF").
+func (r *Reader) Header(n int, magic uint64, kind string) ([]uint64, error) {
+	h := make([]uint64, n)
+	for i := range h {
+		h[i] = r.U64()
+	}
+	if r.Err != nil {
+		return nil, fmt.Errorf("%s snapshot: %w", strings.ToLower(kind), r.Err)
+	}
+	if h[0] != magic {
+		return nil, fmt.Errorf("%w: not an %s snapshot", ErrFormat, kind)
+	}
+	return h, nil
 }

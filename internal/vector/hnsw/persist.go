@@ -20,7 +20,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	x.epMu.RLock()
 	defer x.epMu.RUnlock()
 	n := int(x.n.Load())
-	cw := &countWriter{w: w}
+	cw := &vector.CountWriter{W: w}
 	o := &vector.Writer{W: cw}
 	empty := uint64(0)
 	if x.empty {
@@ -47,18 +47,7 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 			vector.Slice(o, x.upper[u])
 		}
 	}
-	return cw.n, o.Err
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	return cw.N, o.Err
 }
 
 // Read reads a graph written by WriteTo and checks that its neighbour
@@ -66,15 +55,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // than crashing a later search.
 func Read(r io.Reader) (*Index, error) {
 	in := &vector.Reader{R: r, Max: 1 << 36}
-	h := make([]uint64, 11)
-	for i := range h {
-		h[i] = in.U64()
-	}
-	if in.Err != nil {
-		return nil, fmt.Errorf("hnsw snapshot: %w", in.Err)
-	}
-	if h[0] != magic {
-		return nil, fmt.Errorf("%w: not an HNSW snapshot", vector.ErrFormat)
+	h, err := in.Header(11, magic, "HNSW")
+	if err != nil {
+		return nil, err
 	}
 	dim, metric, m, efc, seed, n := int(h[1]), vector.Metric(h[2]), int(h[3]), int(h[4]), h[5], int(h[6])
 	if dim <= 0 || dim > 1<<16 || m <= 1 || m > 1024 || metric > vector.L2 || n > 1<<31 {

@@ -15,7 +15,7 @@ const magic = 0x31_46564b_41525553 // arbitrary, "KURAIVF1"-ish
 func (x *Index) WriteTo(w io.Writer) (int64, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	cw := &countWriter{w: w}
+	cw := &vector.CountWriter{W: w}
 	o := &vector.Writer{W: cw}
 	for _, v := range []uint64{magic, uint64(x.dim), uint64(x.cfg.Metric), uint64(x.cfg.Nlist), x.cfg.Seed, uint64(x.cfg.Iters), uint64(x.trainedOn), uint64(x.live)} {
 		o.U64(v)
@@ -44,33 +44,16 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 			vector.Slice(o, l.vecs)
 		}
 	}
-	return cw.n, o.Err
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	return cw.N, o.Err
 }
 
 // Read reads an index written by WriteTo and checks its internal
 // consistency (every slot is where its location says).
 func Read(r io.Reader) (*Index, error) {
 	in := &vector.Reader{R: r, Max: 1 << 36}
-	h := make([]uint64, 8)
-	for i := range h {
-		h[i] = in.U64()
-	}
-	if in.Err != nil {
-		return nil, fmt.Errorf("ivf snapshot: %w", in.Err)
-	}
-	if h[0] != magic {
-		return nil, fmt.Errorf("%w: not an IVF snapshot", vector.ErrFormat)
+	h, err := in.Header(8, magic, "IVF")
+	if err != nil {
+		return nil, err
 	}
 	cfg := Config{Dim: int(h[1]), Metric: vector.Metric(h[2]), Nlist: int(h[3]), Seed: h[4], Iters: int(h[5])}
 	if cfg.Dim <= 0 || cfg.Dim > 1<<16 || cfg.Nlist <= 0 || cfg.Nlist > 1<<20 || cfg.Metric > vector.L2 {
