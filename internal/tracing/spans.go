@@ -409,28 +409,34 @@ func (s *RetrievalSpan) End(hits []store.Hit, err error) {
 	if s == nil {
 		return
 	}
+	type document struct {
+		ID    string  `json:"id"`
+		Score float32 `json:"score"`
+	}
+	type hit struct {
+		ID     string  `json:"id"`
+		Score  float32 `json:"score"`
+		Source string  `json:"source,omitempty"`
+		Title  string  `json:"title,omitempty"`
+		Text   string  `json:"text,omitempty"`
+	}
 	ids := make([]int64, len(hits))
 	scores := make([]float64, len(hits))
-	docs := make([]map[string]any, len(hits))
-	out := make([]map[string]any, len(hits))
+	docs := make([]document, len(hits))
+	out := make([]hit, len(hits))
 	for i, h := range hits {
 		ids[i] = h.ID
 		scores[i] = float64(h.Score)
 		id := strconv.FormatInt(h.ID, 10)
-		docs[i] = map[string]any{"id": id, "score": h.Score}
-		o := map[string]any{"id": id, "score": h.Score}
-		if src, ok := h.Entity["source"].(string); ok {
-			o["source"] = src
-		}
+		docs[i] = document{ID: id, Score: h.Score}
+		out[i] = hit{ID: id, Score: h.Score}
+		out[i].Source, _ = h.Entity["source"].(string)
 		if s.content {
-			if title, ok := h.Entity["title"].(string); ok && title != "" {
-				o["title"] = title
-			}
+			out[i].Title, _ = h.Entity["title"].(string)
 			if text, ok := h.Entity["text"].(string); ok {
-				o["text"] = truncate(text, maxHitText)
+				out[i].Text = truncate(text, maxHitText)
 			}
 		}
-		out[i] = o
 	}
 	s.s.SetAttributes(
 		attrHitCount.Int(len(hits)),
