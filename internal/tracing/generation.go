@@ -106,9 +106,7 @@ func (g *GenerationSpan) End(res llm.Result, err error) {
 		attrs = append(attrs,
 			semconv.GenAIUsageInputTokens(u.InputTokens),
 			semconv.GenAIUsageOutputTokens(u.OutputTokens),
-			lfUsage.String(jsonString(map[string]int{
-				"input": u.InputTokens, "output": u.OutputTokens, "total": u.InputTokens + u.OutputTokens,
-			})),
+			lfUsage.String(usageJSON(u.InputTokens, u.OutputTokens)),
 		)
 	}
 	if g.content && (res.Text != "" || err == nil) {
@@ -124,8 +122,7 @@ func (g *GenerationSpan) End(res llm.Result, err error) {
 			lfObsOutput.String(res.Text),
 		)
 	}
-	g.s.SetAttributes(attrs...)
-	g.end(err)
+	g.end(err, attrs...)
 }
 
 // SpanID is the generation's span id, Langfuse's observation id: a

@@ -112,8 +112,9 @@ type span struct {
 	content bool
 }
 
-// end records err (if any) and ends the span.
-func (sp span) end(err error) {
+// end sets attrs, records err (if any) and ends the span, with one
+// SetAttributes call: each call may grow the span's attribute slice.
+func (sp span) end(err error, attrs ...attribute.KeyValue) {
 	if err != nil {
 		msg := truncate(err.Error(), 1000)
 		level := "ERROR"
@@ -122,8 +123,11 @@ func (sp span) end(err error) {
 		}
 		sp.s.RecordError(errors.New(msg))
 		sp.s.SetStatus(codes.Error, msg)
-		sp.s.SetAttributes(lfObsLevel.String(level), lfObsStatus.String(msg),
+		attrs = append(attrs, lfObsLevel.String(level), lfObsStatus.String(msg),
 			semconv.ErrorTypeKey.String(errorType(err)))
+	}
+	if len(attrs) > 0 {
+		sp.s.SetAttributes(attrs...)
 	}
 	sp.s.End()
 }

@@ -41,10 +41,11 @@ func (p *Provider) StartAsk(ctx context.Context, t Trace, in Ask) (context.Conte
 	if !ok {
 		return ctx, nil
 	}
-	sp.s.SetAttributes(lfObsType.String(obsSpan), attrCollection.String(in.Collection))
+	attrs := []attribute.KeyValue{lfObsType.String(obsSpan), attrCollection.String(in.Collection)}
 	if sp.content {
-		sp.s.SetAttributes(lfObsInput.String(in.Question), lfTraceInput.String(in.Question))
+		attrs = append(attrs, lfObsInput.String(in.Question), lfTraceInput.String(in.Question))
 	}
+	sp.s.SetAttributes(attrs...)
 	return ctx, &AskSpan{sp}
 }
 
@@ -53,14 +54,14 @@ func (a *AskSpan) End(out AskOutcome, err error) {
 	if a == nil {
 		return
 	}
-	a.s.SetAttributes(attrNotFound.Bool(out.NotFound), attrSources.Int(out.Sources))
+	attrs := []attribute.KeyValue{attrNotFound.Bool(out.NotFound), attrSources.Int(out.Sources)}
 	if out.AnswerID != "" {
-		a.s.SetAttributes(attrAnswerID.String(out.AnswerID))
+		attrs = append(attrs, attrAnswerID.String(out.AnswerID))
 	}
 	if a.content && (out.Answer != "" || err == nil) {
-		a.s.SetAttributes(lfObsOutput.String(out.Answer), lfTraceOutput.String(out.Answer))
+		attrs = append(attrs, lfObsOutput.String(out.Answer), lfTraceOutput.String(out.Answer))
 	}
-	a.end(err)
+	a.end(err, attrs...)
 }
 
 // TraceID is the OpenTelemetry trace id of the question ("" for nil).
@@ -116,7 +117,7 @@ func (s *IngestSpan) End(t IngestTotals, err error) {
 	if s == nil {
 		return
 	}
-	s.s.SetAttributes(
+	s.end(err,
 		attrFiles.Int(t.Files), attrSkipped.Int(t.Skipped), attrProblems.Int(t.Problems),
 		attrChunks.Int(t.Chunks), attrAdded.Int(t.Added), attrUnchanged.Int(t.Unchanged),
 		attrRemoved.Int(t.Removed), attrEmbedded.Int(t.Embedded), attrCached.Int(t.Cached),
@@ -126,7 +127,6 @@ func (s *IngestSpan) End(t IngestTotals, err error) {
 			"embedded": t.Embedded, "cached": t.Cached,
 		})),
 	)
-	s.end(err)
 }
 
 // LoadSpan is the loading of one file.
@@ -148,8 +148,7 @@ func (s *LoadSpan) End(documents int, bytes int64, problems int, err error) {
 	if s == nil {
 		return
 	}
-	s.s.SetAttributes(attrDocuments.Int(documents), attrBytes.Int64(bytes), attrProblems.Int(problems))
-	s.end(err)
+	s.end(err, attrDocuments.Int(documents), attrBytes.Int64(bytes), attrProblems.Int(problems))
 }
 
 // SplitSpan is the splitting of one file's documents into chunks.
@@ -170,8 +169,7 @@ func (s *SplitSpan) End(chunks int, err error) {
 	if s == nil {
 		return
 	}
-	s.s.SetAttributes(attrChunks.Int(chunks))
-	s.end(err)
+	s.end(err, attrChunks.Int(chunks))
 }
 
 // Embedding describes one embedding call (a batch of texts, or the query).
@@ -236,15 +234,14 @@ func (s *EmbedSpan) End(r EmbedResult, err error) {
 	if s == nil {
 		return
 	}
-	s.s.SetAttributes(attrEmbedRetries.Int64(s.retries.Load()), attrEmbedCached.Int(r.Cached))
+	attrs := []attribute.KeyValue{attrEmbedRetries.Int64(s.retries.Load()), attrEmbedCached.Int(r.Cached)}
 	if r.Dim > 0 {
-		s.s.SetAttributes(semconv.GenAIEmbeddingsDimensionCount(r.Dim))
+		attrs = append(attrs, semconv.GenAIEmbeddingsDimensionCount(r.Dim))
 	}
 	if r.Tokens > 0 {
-		s.s.SetAttributes(semconv.GenAIUsageInputTokens(r.Tokens),
-			lfUsage.String(jsonString(map[string]int{"input": r.Tokens, "total": r.Tokens})))
+		attrs = append(attrs, semconv.GenAIUsageInputTokens(r.Tokens), lfUsage.String(usageJSON(r.Tokens, 0)))
 	}
-	s.end(err)
+	s.end(err, attrs...)
 }
 
 // StoreWrite describes one write to a store.
@@ -265,16 +262,17 @@ func StartStoreWrite(ctx context.Context, w StoreWrite) (context.Context, *Span)
 	if !ok {
 		return ctx, nil
 	}
-	sp.s.SetAttributes(
+	attrs := []attribute.KeyValue{
 		lfObsType.String(obsSpan),
 		semconv.DBSystemNameKey.String(w.System),
 		semconv.DBOperationName(w.Operation),
 		semconv.DBCollectionName(w.Collection),
 		attrStoreRows.Int(w.Rows),
-	)
-	if w.Rows > 1 {
-		sp.s.SetAttributes(semconv.DBOperationBatchSize(w.Rows))
 	}
+	if w.Rows > 1 {
+		attrs = append(attrs, semconv.DBOperationBatchSize(w.Rows))
+	}
+	sp.s.SetAttributes(attrs...)
 	return ctx, &Span{sp}
 }
 
@@ -292,10 +290,11 @@ func StartRewrite(ctx context.Context, question string, historyTurns int) (conte
 	if !ok {
 		return ctx, nil
 	}
-	sp.s.SetAttributes(lfObsType.String(obsSpan), attrRewriteTurns.Int(historyTurns))
+	attrs := []attribute.KeyValue{lfObsType.String(obsSpan), attrRewriteTurns.Int(historyTurns)}
 	if sp.content {
-		sp.s.SetAttributes(lfObsInput.String(question))
+		attrs = append(attrs, lfObsInput.String(question))
 	}
+	sp.s.SetAttributes(attrs...)
 	return ctx, &RewriteSpan{span: sp, question: question}
 }
 
@@ -304,11 +303,11 @@ func (s *RewriteSpan) End(rewritten string, err error) {
 	if s == nil {
 		return
 	}
-	s.s.SetAttributes(attrRewriteChanged.Bool(rewritten != s.question))
+	attrs := []attribute.KeyValue{attrRewriteChanged.Bool(rewritten != s.question)}
 	if s.content {
-		s.s.SetAttributes(lfObsOutput.String(rewritten))
+		attrs = append(attrs, lfObsOutput.String(rewritten))
 	}
-	s.end(err)
+	s.end(err, attrs...)
 }
 
 // Retrieval describes one search.
@@ -438,14 +437,28 @@ func (s *RetrievalSpan) End(hits []store.Hit, err error) {
 			}
 		}
 	}
-	s.s.SetAttributes(
+	s.end(err,
 		attrHitCount.Int(len(hits)),
 		attrHitIDs.Int64Slice(ids),
 		attrHitScores.Float64Slice(scores),
 		semconv.GenAIRetrievalDocumentsKey.String(jsonString(docs)),
 		lfObsOutput.String(jsonString(out)),
 	)
-	s.end(err)
+}
+
+// usageJSON is Langfuse's usage_details object; output 0 is left out
+// (an embedding has input tokens only).
+func usageJSON(input, output int) string {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"input":`...)
+	b = strconv.AppendInt(b, int64(input), 10)
+	if output > 0 {
+		b = append(b, `,"output":`...)
+		b = strconv.AppendInt(b, int64(output), 10)
+	}
+	b = append(b, `,"total":`...)
+	b = strconv.AppendInt(b, int64(input+output), 10)
+	return string(append(b, '}'))
 }
 
 // spanName is "<operation> <model>" as the GenAI conventions name spans,
