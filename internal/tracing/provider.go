@@ -223,10 +223,19 @@ func (p *Provider) Shutdown(ctx context.Context) Stats {
 	return p.final
 }
 
-// countingExporter counts exported and failed spans. It swallows export
-// errors after recording them: the batch processor would otherwise pass
-// each one to the global OpenTelemetry error handler, which prints to
-// stderr in the middle of a command's output.
+// Pauses of the exporter after failed exports: 1 s, doubling up to 30 s.
+const (
+	firstPause = time.Second
+	maxPause   = 30 * time.Second
+)
+
+// countingExporter counts exported and failed spans, and pauses after a
+// failed export: while paused, batches are counted as failed without being
+// encoded or sent, so a dead collector costs almost no CPU (the only way
+// it could slow kura down). It swallows export errors after recording
+// them: the batch processor would otherwise pass each one to the global
+// OpenTelemetry error handler, which prints to stderr in the middle of a
+// command's output.
 type countingExporter struct {
 	next           sdktrace.SpanExporter
 	exported       atomic.Int64
@@ -234,19 +243,35 @@ type countingExporter struct {
 	onFirstFailure func(error)
 	firstFailure   sync.Once
 
-	mu  sync.Mutex
-	err error
+	mu          sync.Mutex
+	err         error
+	pause       time.Duration
+	pausedUntil time.Time
 }
 
 func (e *countingExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	e.mu.Lock()
+	paused := time.Now().Before(e.pausedUntil)
+	e.mu.Unlock()
+	if paused {
+		e.failed.Add(int64(len(spans)))
+		return nil
+	}
 	if err := e.next.ExportSpans(ctx, spans); err != nil {
 		e.failed.Add(int64(len(spans)))
 		e.setError(err)
+		e.mu.Lock()
+		e.pause = min(max(2*e.pause, firstPause), maxPause)
+		e.pausedUntil = time.Now().Add(e.pause)
+		e.mu.Unlock()
 		if e.onFirstFailure != nil {
 			e.firstFailure.Do(func() { e.onFirstFailure(cleanExportError(err)) })
 		}
 		return nil
 	}
+	e.mu.Lock()
+	e.pause = 0
+	e.mu.Unlock()
 	e.exported.Add(int64(len(spans)))
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -534,5 +535,25 @@ func TestForeignParentKeepsContentOut(t *testing.T) {
 	}
 	if spans[0].TraceID != spans[1].TraceID {
 		t.Errorf("child not in the parent's trace")
+	}
+}
+
+// After a failed export the exporter pauses: batches ended meanwhile are
+// counted as failed without being sent, so a dead collector costs no
+// encoding or connection attempts per batch.
+func TestFailingCollectorIsNotHammered(t *testing.T) {
+	fake := langfusetest.New(t)
+	fake.Inject(langfusetest.RouteTraces, langfusetest.FailBefore, http.StatusBadRequest, 1000)
+	p := setup(t, langfuseEnv(fake, map[string]string{"OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "6"}))
+	for range 20 {
+		runAsk(p, "s", "u")
+		time.Sleep(10 * time.Millisecond) // one batch per ask
+	}
+	st := p.Shutdown(context.Background())
+	if n := len(fake.Exports()); n > 2 {
+		t.Errorf("%d export requests within half a second of a failing collector, want at most 2", n)
+	}
+	if st.Failed+st.Dropped != 120 || st.Exported != 0 {
+		t.Errorf("stats %+v", st)
 	}
 }
