@@ -44,7 +44,8 @@ var ErrConfig = errors.New("tracing configuration")
 // Config says where and how traces are exported. The zero value is "tracing
 // off". Build it with [FromEnv]; tests build it directly.
 type Config struct {
-	// Backend is BackendLangfuse, BackendOTLP or BackendNone (off).
+	// Backend names where traces go, for messages: BackendLangfuse or
+	// BackendOTLP (the default when Endpoint is set).
 	Backend string
 	// Endpoint is the full OTLP/HTTP traces URL (…/v1/traces).
 	Endpoint string
@@ -86,8 +87,8 @@ type Config struct {
 	OnFirstFailure func(error)
 }
 
-// Enabled reports whether traces are exported at all.
-func (c Config) Enabled() bool { return c.Backend != BackendNone && c.Endpoint != "" }
+// Enabled reports whether traces are exported at all: an endpoint is set.
+func (c Config) Enabled() bool { return c.Endpoint != "" }
 
 // String describes the configuration without its header values.
 func (c Config) String() string {
@@ -99,7 +100,11 @@ func (c Config) String() string {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	s := fmt.Sprintf("%s traces to %s", c.Backend, c.Endpoint)
+	backend := c.Backend
+	if backend == BackendNone {
+		backend = BackendOTLP
+	}
+	s := fmt.Sprintf("%s traces to %s", backend, c.Endpoint)
 	if len(names) > 0 {
 		s += " (headers " + strings.Join(names, ", ") + ")"
 	}
@@ -113,6 +118,9 @@ func (c Config) String() string {
 }
 
 func (c Config) withDefaults() Config {
+	if c.Backend == BackendNone {
+		c.Backend = BackendOTLP
+	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
 	}
