@@ -57,12 +57,12 @@ func TestRedact(t *testing.T) {
 
 func TestServerMessage(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"message":"invalid api token"}`:                   "invalid api token",
+		`{"message":"invalid api token"}`:                    "invalid api token",
 		`{"error":{"message":"Incorrect API key provided"}}`: "Incorrect API key provided",
-		`{"error":"model \"x\" not found"}`:                 `model "x" not found`,
-		`{"detail":"Not Found"}`:                            "Not Found",
-		"  plain\n text  ":                                  "plain text",
-		"":                                                  "",
+		`{"error":"model \"x\" not found"}`:                  `model "x" not found`,
+		`{"detail":"Not Found"}`:                             "Not Found",
+		"  plain\n text  ":                                   "plain text",
+		"":                                                   "",
 	} {
 		if got := ServerMessage([]byte(in)); got != want {
 			t.Errorf("ServerMessage(%s) = %q, want %q", in, got, want)

@@ -125,8 +125,8 @@ func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	for in, want := range map[string]time.Duration{
 		"": 0, "3": 3 * time.Second, "0.5": 500 * time.Millisecond, "junk": 0, "-2": 0,
-		"Sat, 21 Nov 2026 12:00:10 GMT": 10 * time.Second,
-		"Sat, 21 Nov 2026 11:59:00 GMT": 0, // in the past
+		"Sat, 21 Nov 2026 12:00:10 GMT":    10 * time.Second,
+		"Sat, 21 Nov 2026 11:59:00 GMT":    0, // in the past
 		"Saturday, 21-Nov-26 12:00:05 GMT": 5 * time.Second,
 	} {
 		if got := ParseRetryAfter(in, now); got != want {
