@@ -171,6 +171,14 @@ func (o *OpenAI) Stream(ctx context.Context, req Request, emit func(Event) error
 		if err := stream.Err(); err != nil {
 			return provider.Classify(ctx, ProviderOpenAI, ex, err, h, o.key)
 		}
+		// The SDK ends cleanly on "data: [DONE]" and on a response the
+		// server closed properly; a broken connection is an error above.
+		// Some compatible servers send no finish_reason, so a clean end
+		// counts as complete.
+		a.done = true
+		if a.finish == "" {
+			a.finish = FinishStop
+		}
 		return nil
 	})
 }
