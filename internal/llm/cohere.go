@@ -86,8 +86,8 @@ type cohereRequest struct {
 	StopSequences    []string         `json:"stop_sequences,omitempty"`
 }
 
-// cohereBody builds the request body.
-func (c *Cohere) cohereBody(req Request) ([]byte, string, error) {
+// body builds the request body and names the model it asks for.
+func (c *Cohere) body(req Request) ([]byte, string, error) {
 	model := c.model
 	if req.Model != "" {
 		model = req.Model
@@ -138,7 +138,7 @@ func (c *Cohere) Stream(ctx context.Context, req Request, emit func(Event) error
 	if err := validate(req); err != nil {
 		return Result{}, err
 	}
-	body, model, err := c.cohereBody(req)
+	body, model, err := c.body(req)
 	if err != nil {
 		return Result{}, err
 	}

@@ -76,6 +76,7 @@ type ollamaRequest struct {
 	Options  *ollamaOptionsBody `json:"options,omitempty"`
 }
 
+// body builds the request body and names the model it asks for.
 func (o *Ollama) body(req Request) ([]byte, string, error) {
 	model := o.model
 	if req.Model != "" {

@@ -207,10 +207,8 @@ func (a *answer) delta(s string) error {
 	if a.emitErr != nil {
 		return a.emitErr
 	}
-	for i := range s {
-		if s[i]&0xC0 != 0x80 { // the start of a character
-			a.offsets = append(a.offsets, len(a.text)+i)
-		}
+	for i := range s { // i is the byte offset of each character
+		a.offsets = append(a.offsets, len(a.text)+i)
 	}
 	a.text = append(a.text, s...)
 	a.started = true

@@ -20,6 +20,7 @@ import (
 // names of their own settings.
 type Hints map[int]string
 
+// For returns the advice for status, or the general advice (key 0).
 func (h Hints) For(status int) string {
 	if s, ok := h[status]; ok {
 		return s

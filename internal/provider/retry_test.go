@@ -235,3 +235,36 @@ func TestRetrierRateLimit(t *testing.T) {
 		t.Fatalf("cancelled wait: %v after %v", err, time.Since(t0))
 	}
 }
+
+// TestObserver: the observing transport records what Classify needs while
+// the SDK reading the response still gets the whole error body.
+func TestObserver(t *testing.T) {
+	body := `{"error":{"message":"Incorrect API key provided: sk-SECRET-123456"}}` + strings.Repeat(" ", 5000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	ctx, ex := WithExchange(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	resp, err := HTTPClient(nil).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(got) != body {
+		t.Fatalf("the SDK would read %d bytes of %d", len(got), len(body))
+	}
+	status, ra, head := ex.Snapshot()
+	if status != 401 || ra != 3*time.Second || len(head) != maxErrorBody {
+		t.Fatalf("recorded %d %v %d bytes", status, ra, len(head))
+	}
+	err = Classify(ctx, "openai", ex, errors.New("POST: 401"), Hints{401: "check OPENAI_API_KEY"}, "sk-SECRET-123456")
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Retryable || !ae.Rejected() || strings.Contains(err.Error(), "sk-SECRET") ||
+		!strings.Contains(err.Error(), "Incorrect API key provided") || !strings.Contains(err.Error(), "check OPENAI_API_KEY") {
+		t.Fatalf("classified as %v", err)
+	}
+}
