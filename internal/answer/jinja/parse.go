@@ -46,12 +46,12 @@ type (
 		line   int
 	}
 	forNode struct {
-		vars  []string
-		iter  expr
-		cond  expr // "for x in xs if cond"; nil if none
-		body  []node
-		els   []node
-		line  int
+		vars []string
+		iter expr
+		cond expr // "for x in xs if cond"; nil if none
+		body []node
+		els  []node
+		line int
 	}
 	setNode struct {
 		names []string
@@ -357,8 +357,8 @@ type (
 		x, lo, hi, step expr // nil if omitted
 		line            int
 	}
-	listExpr struct{ items []expr }
-	dictExpr struct{ keys, values []expr }
+	listExpr  struct{ items []expr }
+	dictExpr  struct{ keys, values []expr }
 	unaryExpr struct {
 		op   string
 		x    expr
