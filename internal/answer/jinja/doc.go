@@ -8,8 +8,8 @@
 //   - output: {{ expr }}, with filters (| trim, | default("…"), | upper,
 //     | join(", "), | truncate(200), …), attribute and item access
 //     (loop.index, source.title, xs[0], s[:100]), the operators of Jinja2
-//     expressions (and or not, == != < <= > >=, in, not in, is [not] test,
-//   - - * / // % ~) and inline if ("a if cond else b");
+//     expressions (and, or, not, comparisons, in, not in, is [not] test,
+//     arithmetic and ~) and inline if ("a if cond else b");
 //   - statements: {% if %} {% elif %} {% else %} {% endif %},
 //     {% for x in xs %} … {% else %} … {% endfor %} (with loop.index,
 //     loop.first, loop.last, …, and for a, b in m.items()), {% set x = … %}
