@@ -1,0 +1,400 @@
+// Package extractive is kura's offline answerer: an llm.Client that needs
+// no model, key or network. It answers with the sentences of the sources
+// that best answer the question, each followed by the [n] of its source,
+// streamed sentence by sentence like a model's answer so that every front
+// end treats it the same way; front ends label its answers as extracted
+// (llm.Info.Extractive), not generated.
+//
+// It reads the sources from Request.Documents and the question from the
+// last user message (the answer stage sends it the bare question, not a
+// prompt). A sentence scores by the question's terms it contains —
+// character bigrams, kanji and katakana words, Latin words, as kura's
+// default BM25 analyzer cuts them — weighted by how rare each term is
+// among the sources' sentences, with a bonus for the sources retrieval
+// ranked first. The best sentence is the answer; the next best is added
+// when it scores nearly as well and the answer stays short. No answer is
+// longer than MaxChars characters, markers included: a sentence too long
+// is cut to its clauses around the question's terms.
+package extractive
+
+import (
+	"context"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kura-rag/kura/internal/answer/lang"
+	"github.com/kura-rag/kura/internal/lexical"
+	"github.com/kura-rag/kura/internal/llm"
+)
+
+// Name is the provider name.
+const Name = "extractive"
+
+// DefaultMaxChars is the longest answer, in characters, markers included.
+const DefaultMaxChars = 300
+
+// Options tune the answerer; zero values mean the defaults.
+type Options struct {
+	// MaxChars caps the answer's length in characters, markers included
+	// (DefaultMaxChars if 0).
+	MaxChars int
+}
+
+// params are the scoring constants, tuned on the first half of the
+// JSQuAD dev questions and checked on the second (docs/benchmarks.md).
+type params struct {
+	rankDecay float64 // score multiplier per retrieval rank of the source
+	lenNorm   float64 // score /= (length+20)^lenNorm
+	localIDF  bool    // weight terms by their rarity among the sentences
+	hiraW     float64 // weight of an all-hiragana term
+	mixedW    float64 // weight of a term mixing hiragana with other scripts
+	uniW      float64 // weight of a one-character term (kanji unigram)
+	runW      float64 // weight of a script-run term (kanji or katakana word)
+	// confident is the share of the question's weighted terms the best
+	// sentence must hold for the short answer.
+	confident float64
+	// shortChars is the length of a confident answer, markers included
+	// (its first sentence may be longer).
+	shortChars int
+	// idf, if set, gives a term's corpus-wide weight instead.
+	idf func(string) float64
+}
+
+var defaultParams = params{
+	rankDecay: 0.85, localIDF: true, hiraW: 0.2, mixedW: 0.6, uniW: 1, runW: 1,
+	confident: 0.7, shortChars: 110,
+}
+
+// Client is the extractive answerer. It is safe for concurrent use.
+type Client struct {
+	maxChars int
+	p        params
+	an       lexical.Analyzer
+}
+
+// New returns an extractive answerer.
+func New(o Options) *Client {
+	if o.MaxChars <= 0 {
+		o.MaxChars = DefaultMaxChars
+	}
+	an, err := lexical.New(lexical.AnalyzerBigram)
+	if err != nil {
+		panic(err) // the bigram analyzer always exists
+	}
+	return &Client{maxChars: o.MaxChars, p: defaultParams, an: an}
+}
+
+// Info describes the answerer: no generation options, markers in the text.
+func (c *Client) Info() llm.Info {
+	return llm.Info{Provider: Name, Model: "sentences", Options: []string{}, Extractive: true}
+}
+
+// sentence is one candidate sentence.
+type sentence struct {
+	doc   int    // index into the documents
+	id    string // the document's ID, cited as [id]
+	text  string
+	order int // position among all sentences, for document order
+	terms map[string]bool
+	score float64
+}
+
+// Stream answers req from its documents. Each piece is one sentence (with
+// its marker when it ends a run of sentences from one source).
+func (c *Client) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) (llm.Result, error) {
+	res := llm.Result{Model: "sentences", FinishReason: "complete"}
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	question := ""
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		if req.Messages[i].Role == llm.RoleUser {
+			question = req.Messages[i].Content
+			break
+		}
+	}
+	pieces := c.Answer(question, req.Documents)
+	for _, p := range pieces {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		if err := emit(llm.Event{Delta: p}); err != nil {
+			return res, err
+		}
+		res.Text += p
+	}
+	return res, nil
+}
+
+// Answer returns the answer to question from docs as the pieces Stream
+// emits: one sentence each, the last sentence taken from a source
+// followed by its marker. It is empty when no sentence shares a term with
+// the question.
+//
+// When the best sentence holds most of the question's terms it is
+// probably the one the question asks about, and the answer is short: that
+// sentence, and the next (or previous) one of its source when both fit in
+// shortChars — a question often paraphrases one sentence while the answer
+// sits in the next ("…という。"). Otherwise more of the evidence is shown:
+// the best sentence, its neighbours and the next best sentences, up to
+// maxChars.
+func (c *Client) Answer(question string, docs []llm.Document) []string {
+	qterms := c.terms(question)
+	ranked, all := c.rank(qterms, docs)
+	if len(ranked) == 0 || ranked[0].score <= 0 {
+		return nil
+	}
+	best := ranked[0]
+	budget := c.maxChars
+	if c.coverage(qterms, best) > c.p.confident {
+		budget = min(c.p.shortChars, c.maxChars)
+	}
+	order := []*sentence{best, neighbour(all, best, 1), neighbour(all, best, -1)}
+	order = append(order, ranked[1:]...)
+	var chosen []*sentence
+	for _, s := range order {
+		if s == nil || slices.Contains(chosen, s) {
+			continue
+		}
+		next := append(slices.Clone(chosen), s)
+		if len(chosen) > 0 && rawLength(next) > budget {
+			continue
+		}
+		chosen = next
+	}
+	return c.compose(chosen, qterms)
+}
+
+// neighbour returns the sentence delta places from s in its own source,
+// or nil.
+func neighbour(all []*sentence, s *sentence, delta int) *sentence {
+	i := s.order + delta
+	if i < 0 || i >= len(all) || all[i].doc != s.doc {
+		return nil
+	}
+	return all[i]
+}
+
+// coverage is the share of the question's weighted terms that s holds.
+func (c *Client) coverage(qterms map[string]bool, s *sentence) float64 {
+	in, total := 0.0, 0.0
+	for t := range qterms {
+		w := c.p.scriptWeight(t)
+		total += w
+		if s.terms[t] {
+			in += w
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return in / total
+}
+
+// rawLength is the length of the answer made of ss: their texts and one
+// marker per source.
+func rawLength(ss []*sentence) int {
+	n := 0
+	for i, s := range ss {
+		n += runeLen(s.text)
+		if !slices.ContainsFunc(ss[:i], func(o *sentence) bool { return o.doc == s.doc }) {
+			n += markerLen(s.id)
+		}
+	}
+	return n
+}
+
+// rank scores the sentences of docs for the question's terms and returns
+// them best first, and in document order.
+func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all []*sentence) {
+	if len(qterms) == 0 || len(docs) == 0 {
+		return nil, nil
+	}
+	var sents []*sentence
+	for d, doc := range docs {
+		for _, sp := range lang.Sentences(doc.Text) {
+			text := doc.Text[sp.Start:sp.End]
+			sents = append(sents, &sentence{doc: d, id: doc.ID, text: text, order: len(sents), terms: c.termSet(text)})
+		}
+	}
+	if len(sents) == 0 {
+		return nil, nil
+	}
+	// A term's weight is its rarity among the candidate sentences times
+	// what its script says about it: hiragana carries grammar, not topic.
+	df := map[string]int{}
+	for _, s := range sents {
+		for t := range s.terms {
+			if qterms[t] {
+				df[t]++
+			}
+		}
+	}
+	n := float64(len(sents))
+	weight := func(t string) float64 {
+		w := c.p.scriptWeight(t)
+		switch {
+		case c.p.idf != nil:
+			w *= c.p.idf(t)
+		case c.p.localIDF:
+			w *= math.Log(1 + (n-float64(df[t])+0.5)/(float64(df[t])+0.5))
+		}
+		return w
+	}
+	for _, s := range sents {
+		for t := range s.terms {
+			if qterms[t] {
+				s.score += weight(t)
+			}
+		}
+		s.score *= math.Pow(c.p.rankDecay, float64(s.doc))
+		if c.p.lenNorm != 0 {
+			s.score /= math.Pow(float64(runeLen(s.text)+20), c.p.lenNorm)
+		}
+	}
+	ranked = slices.Clone(sents)
+	sort.SliceStable(ranked, func(i, j int) bool { return ranked[i].score > ranked[j].score })
+	return ranked, sents
+}
+
+// compose writes the chosen sentences (best first) as answer pieces:
+// grouped by source, the best sentence's source first, each source's
+// sentences in their order there, its marker after the last one; the
+// whole within maxChars, the first sentence clipped to fit if need be.
+func (c *Client) compose(chosen []*sentence, qterms map[string]bool) []string {
+	var groups [][]*sentence
+	for _, s := range chosen {
+		k := slices.IndexFunc(groups, func(g []*sentence) bool { return g[0].doc == s.doc })
+		if k < 0 {
+			groups = append(groups, []*sentence{s})
+			continue
+		}
+		groups[k] = append(groups[k], s)
+	}
+	var pieces []string
+	used := 0
+	for _, g := range groups {
+		slices.SortFunc(g, func(a, b *sentence) int { return a.order - b.order })
+		marker := "[" + g[0].id + "]"
+		for i, s := range g {
+			text := s.text
+			m := ""
+			if i == len(g)-1 {
+				m = marker
+			}
+			if room := c.maxChars - used - runeLen(marker); runeLen(text) > room {
+				if len(pieces) > 0 {
+					return closeLast(pieces, marker)
+				}
+				text, m = c.clip(text, room, qterms), marker
+			}
+			used += runeLen(text) + runeLen(m)
+			pieces = append(pieces, text+m)
+		}
+	}
+	return pieces
+}
+
+// closeLast makes sure the last piece ends with a marker after a group
+// was cut short.
+func closeLast(pieces []string, marker string) []string {
+	if k := len(pieces) - 1; !strings.HasSuffix(pieces[k], "]") {
+		pieces[k] += marker
+	}
+	return pieces
+}
+
+// clip cuts a sentence longer than room characters to the stretch of
+// clauses (cut at 、，, ; and spaces) that holds the most question terms.
+func (c *Client) clip(text string, room int, qterms map[string]bool) string {
+	if room <= 0 {
+		return ""
+	}
+	var clauses []string
+	start := 0
+	for i, r := range text {
+		if r == '、' || r == '，' || r == ',' || r == ';' || r == '；' || r == ' ' {
+			end := i + utf8.RuneLen(r)
+			clauses = append(clauses, text[start:end])
+			start = end
+		}
+	}
+	if start < len(text) {
+		clauses = append(clauses, text[start:])
+	}
+	bestScore, bestText := -1.0, ""
+	for i := range clauses {
+		n, sc := 0, 0.0
+		var b strings.Builder
+		for j := i; j < len(clauses); j++ {
+			n += runeLen(clauses[j])
+			if n > room {
+				break
+			}
+			b.WriteString(clauses[j])
+			sc = 0
+			for t := range c.termSet(b.String()) {
+				if qterms[t] {
+					sc += c.p.scriptWeight(t)
+				}
+			}
+			if sc > bestScore {
+				bestScore, bestText = sc, b.String()
+			}
+		}
+	}
+	if bestText == "" {
+		// Not even one clause fits: the first room characters.
+		rs := []rune(text)
+		return string(rs[:room])
+	}
+	return strings.TrimRightFunc(bestText, func(r rune) bool { return unicode.IsSpace(r) || r == '、' || r == ',' || r == '，' })
+}
+
+func (c *Client) terms(s string) map[string]bool { return c.termSet(s) }
+
+func (c *Client) termSet(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range c.an.Analyze(nil, s) {
+		out[t] = true
+	}
+	return out
+}
+
+// scriptWeight says how much a term tells about a topic by its script:
+// bigrams of hiragana are grammar ("です", "ので"), kanji, katakana and
+// Latin words are content.
+func (p params) scriptWeight(t string) float64 {
+	hira, other, n := 0, 0, 0
+	run := strings.HasPrefix(t, "\x1f")
+	for _, r := range t {
+		switch {
+		case r == '\x1f':
+			continue
+		case lang.IsHiragana(r):
+			hira++
+		default:
+			other++
+		}
+		n++
+	}
+	switch {
+	case run:
+		return p.runW
+	case other == 0:
+		return p.hiraW
+	case hira > 0:
+		return p.mixedW
+	case n == 1:
+		return p.uniW
+	}
+	return 1
+}
+
+func runeLen(s string) int { return utf8.RuneCountInString(s) }
+
+func markerLen(id string) int { return len(id) + 2 }
