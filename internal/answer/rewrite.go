@@ -72,7 +72,7 @@ func CarryTerms(question string, history []Turn) string {
 }
 
 var rewriteSystem = map[lang.Language]string{
-	lang.English: "You rewrite the last question of a conversation into a standalone question that can be understood without the conversation: replace words that refer back (it, that, they, ...) with what they refer to. Keep the question's language and meaning. If it is already standalone, return it unchanged. Reply with the question only, on one line.",
+	lang.English:  "You rewrite the last question of a conversation into a standalone question that can be understood without the conversation: replace words that refer back (it, that, they, ...) with what they refer to. Keep the question's language and meaning. If it is already standalone, return it unchanged. Reply with the question only, on one line.",
 	lang.Japanese: "会話の最後の質問を、会話を読まなくても意味が分かる独立した質問に書き換えてください。「それ」「その」などの指示語は、指している内容に置き換えてください。質問の言語と意味は変えないでください。すでに独立した質問なら、そのまま返してください。書き換えた質問だけを一行で答えてください。",
 }
 
