@@ -13,6 +13,8 @@
 //	go run ./bench/answer -half first          # the tuning half
 //	go run ./bench/answer -half second         # the held-out half
 //	go run ./bench/answer -show 20             # also print 20 misses
+//	go run ./bench/answer -corpus ../shared/corpus/seeds \
+//	    -queries cmd/kura/testdata/seeds-questions.jsonl -print
 //
 // Queries are JSONL lines {"id", "query", "answers": [...]}. An answer
 // "contains" the expected answer when any of the expected strings is a
@@ -89,6 +91,7 @@ func main() {
 	dataRoot := flag.String("data", "", "parent of the temporary data directory (default: the system temp dir)")
 	show := flag.Int("show", 0, "print this many questions whose answer misses, with the answer")
 	dump := flag.String("dump", "", "write each question with its numbered sources to this JSONL file")
+	printAll := flag.Bool("print", false, "print every question with its answer")
 	flag.Parse()
 	var dumpEnc *json.Encoder
 	if *dump != "" {
@@ -187,6 +190,13 @@ func main() {
 		if dumpEnc != nil {
 			dumpEnc.Encode(map[string]any{"id": q.ID, "query": q.Query, "answers": q.Answers, "sources": a.Sources})
 		}
+		if *printAll {
+			mark := "✗"
+			if ok {
+				mark = "✓"
+			}
+			fmt.Fprintf(os.Stderr, "%s %s %s\n  %s\n", mark, q.ID, q.Query, strings.ReplaceAll(a.Text, "\n", " / "))
+		}
 		// Only the misses extraction could have avoided are shown.
 		if !ok && inSrc && shown < *show {
 			shown++
@@ -225,15 +235,19 @@ func defaultSearchType(coll store.Collection) string {
 	return "hybrid"
 }
 
-// ingestCorpus ingests file as `kura ingest FILE` does with its defaults.
-func ingestCorpus(ctx context.Context, st store.Store, emb embed.Embedder, file string) error {
-	files, problems := document.Collect([]string{file})
-	if len(problems) > 0 || len(files) != 1 {
+// ingestCorpus ingests path (a file or directory) as `kura ingest PATH`
+// does with its defaults.
+func ingestCorpus(ctx context.Context, st store.Store, emb embed.Embedder, path string) error {
+	files, problems := document.Collect([]string{path})
+	if len(problems) > 0 || len(files) == 0 {
 		return fmt.Errorf("corpus not found: %v (pass -corpus PATH, e.g. ../shared/eval/jsquad/corpus.jsonl from the repository root)", problems)
 	}
-	in := []ingest.Input{{Source: files[0], Load: func() ([]document.Document, []error, error) {
-		return document.Load(files[0], document.LoadOptions{TextField: "text"})
-	}}}
+	var in []ingest.Input
+	for _, f := range files {
+		in = append(in, ingest.Input{Source: f, Load: func() ([]document.Document, []error, error) {
+			return document.Load(f, document.LoadOptions{TextField: "text"})
+		}})
+	}
 	_, err := ingest.Run(ctx, st, emb, in, ingest.Options{
 		Collection:   collection,
 		Splitter:     split.DefaultOptions(),

@@ -1,20 +1,29 @@
 // Package extractive is kura's offline answerer: an llm.Client that needs
 // no model, key or network. It answers with the sentences of the sources
-// that best answer the question, each followed by the [n] of its source,
-// streamed sentence by sentence like a model's answer so that every front
-// end treats it the same way; front ends label its answers as extracted
-// (llm.Info.Extractive), not generated.
+// that best answer the question, each run of sentences from one source
+// followed by that source's [n], streamed sentence by sentence like a
+// model's answer so that every front end treats it the same way; front
+// ends label its answers as extracted (llm.Info.Extractive), not
+// generated.
 //
 // It reads the sources from Request.Documents and the question from the
 // last user message (the answer stage sends it the bare question, not a
 // prompt). A sentence scores by the question's terms it contains —
-// character bigrams, kanji and katakana words, Latin words, as kura's
-// default BM25 analyzer cuts them — weighted by how rare each term is
-// among the sources' sentences, with a bonus for the sources retrieval
-// ranked first. The best sentence is the answer; the next best is added
-// when it scores nearly as well and the answer stays short. No answer is
-// longer than MaxChars characters, markers included: a sentence too long
-// is cut to its clauses around the question's terms.
+// character bigrams, kanji and katakana words, kanji and Latin words, as
+// kura's default BM25 analyzer cuts them — each weighted by its rarity
+// among the sources' sentences and by its script (hiragana carries
+// grammar, not topic), with a discount for sources retrieval ranked
+// lower.
+//
+// How much is shown depends on how sure the answerer can be. When the
+// best sentence holds most of the question's terms, the question very
+// likely paraphrases it: the answer is that sentence, with the next (or
+// previous) one of its source when both fit in about 110 characters, as a
+// question often restates one sentence while the answer sits in the next
+// ("…という。"). Otherwise the best sentence comes with its neighbours and
+// the next best sentences, up to MaxChars (300), so the evidence is there
+// to read. No answer is longer than MaxChars, markers included: a single
+// sentence too long is cut to the clauses that hold the question's terms.
 package extractive
 
 import (
@@ -98,7 +107,8 @@ type sentence struct {
 	doc   int    // index into the documents
 	id    string // the document's ID, cited as [id]
 	text  string
-	order int // position among all sentences, for document order
+	gap   string // the source's text between this sentence and the next
+	order int    // position among all sentences, for document order
 	terms map[string]bool
 	score float64
 }
@@ -161,12 +171,12 @@ func (c *Client) Answer(question string, docs []llm.Document) []string {
 			continue
 		}
 		next := append(slices.Clone(chosen), s)
-		if len(chosen) > 0 && rawLength(next) > budget {
+		if len(chosen) > 0 && length(c.compose(next, qterms, false)) > budget {
 			continue
 		}
 		chosen = next
 	}
-	return c.compose(chosen, qterms)
+	return c.compose(chosen, qterms, true)
 }
 
 // neighbour returns the sentence delta places from s in its own source,
@@ -195,19 +205,6 @@ func (c *Client) coverage(qterms map[string]bool, s *sentence) float64 {
 	return in / total
 }
 
-// rawLength is the length of the answer made of ss: their texts and one
-// marker per source.
-func rawLength(ss []*sentence) int {
-	n := 0
-	for i, s := range ss {
-		n += runeLen(s.text)
-		if !slices.ContainsFunc(ss[:i], func(o *sentence) bool { return o.doc == s.doc }) {
-			n += markerLen(s.id)
-		}
-	}
-	return n
-}
-
 // rank scores the sentences of docs for the question's terms and returns
 // them best first, and in document order.
 func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all []*sentence) {
@@ -216,9 +213,14 @@ func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all 
 	}
 	var sents []*sentence
 	for d, doc := range docs {
-		for _, sp := range lang.Sentences(doc.Text) {
+		spans := lang.Sentences(doc.Text)
+		for k, sp := range spans {
 			text := doc.Text[sp.Start:sp.End]
-			sents = append(sents, &sentence{doc: d, id: doc.ID, text: text, order: len(sents), terms: c.termSet(text)})
+			gap := doc.Text[sp.End:]
+			if k+1 < len(spans) {
+				gap = doc.Text[sp.End:spans[k+1].Start]
+			}
+			sents = append(sents, &sentence{doc: d, id: doc.ID, text: text, gap: gap, order: len(sents), terms: c.termSet(text)})
 		}
 	}
 	if len(sents) == 0 {
@@ -263,9 +265,10 @@ func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all 
 
 // compose writes the chosen sentences (best first) as answer pieces:
 // grouped by source, the best sentence's source first, each source's
-// sentences in their order there, its marker after the last one; the
-// whole within maxChars, the first sentence clipped to fit if need be.
-func (c *Client) compose(chosen []*sentence, qterms map[string]bool) []string {
+// sentences in their order there, its marker after the last one. With
+// limit, the whole stays within maxChars: the first sentence is clipped
+// to fit if need be, and what does not fit after it is left out.
+func (c *Client) compose(chosen []*sentence, qterms map[string]bool, limit bool) []string {
 	var groups [][]*sentence
 	for _, s := range chosen {
 		k := slices.IndexFunc(groups, func(g []*sentence) bool { return g[0].doc == s.doc })
@@ -276,27 +279,56 @@ func (c *Client) compose(chosen []*sentence, qterms map[string]bool) []string {
 		groups[k] = append(groups[k], s)
 	}
 	var pieces []string
+	var prev *sentence
 	used := 0
 	for _, g := range groups {
 		slices.SortFunc(g, func(a, b *sentence) int { return a.order - b.order })
 		marker := "[" + g[0].id + "]"
 		for i, s := range g {
-			text := s.text
-			m := ""
+			sep, text, m := separator(prev, s), s.text, ""
 			if i == len(g)-1 {
 				m = marker
 			}
-			if room := c.maxChars - used - runeLen(marker); runeLen(text) > room {
+			if room := c.maxChars - used - runeLen(sep) - runeLen(marker); limit && runeLen(text) > room {
 				if len(pieces) > 0 {
-					return closeLast(pieces, marker)
+					return closeLast(pieces, "["+prev.id+"]")
 				}
 				text, m = c.clip(text, room, qterms), marker
 			}
-			used += runeLen(text) + runeLen(m)
-			pieces = append(pieces, text+m)
+			used += runeLen(sep) + runeLen(text) + runeLen(m)
+			pieces = append(pieces, sep+text+m)
+			prev = s
 		}
 	}
 	return pieces
+}
+
+// separator is what goes between sentence prev and s in an answer: the
+// source's own line break or space when they follow each other there;
+// otherwise nothing after a sentence end (Japanese runs sentences
+// together), a space after a Latin one, and a line break after a line
+// without one (a heading, a bullet point).
+func separator(prev, s *sentence) string {
+	if prev == nil {
+		return ""
+	}
+	if prev.doc == s.doc && prev.order+1 == s.order {
+		switch {
+		case strings.ContainsAny(prev.gap, "\n\r"):
+			return "\n"
+		case strings.TrimFunc(prev.gap, unicode.IsSpace) == "" && prev.gap != "":
+			return " "
+		}
+		return ""
+	}
+	last, _ := utf8.DecodeLastRuneInString(strings.TrimRight(prev.text, "」』）)\"”’】]"))
+	switch last {
+	case '。', '！', '？', '．', '｡':
+		return ""
+	case '.', '!', '?':
+		return " "
+	}
+	return "\n"
 }
 
 // closeLast makes sure the last piece ends with a marker after a group
@@ -306,6 +338,14 @@ func closeLast(pieces []string, marker string) []string {
 		pieces[k] += marker
 	}
 	return pieces
+}
+
+func length(pieces []string) int {
+	n := 0
+	for _, p := range pieces {
+		n += runeLen(p)
+	}
+	return n
 }
 
 // clip cuts a sentence longer than room characters to the stretch of

@@ -80,10 +80,11 @@ type Span struct{ Start, End int }
 // Sentences returns the sentences of text as byte ranges, in order,
 // without surrounding whitespace; together they hold every non-space
 // character of text. A sentence ends after 。！？ (and ．｡), after ASCII
-// ! ? . when whitespace or a non-ASCII character follows (so "v1.2" and
-// "a!=b" stay whole), together with the closing brackets and quotes that
-// follow; and at every line break, because scraped text and slides put one
-// statement per line without punctuation.
+// ! ? . when whitespace or a non-ASCII character follows (so "v1.2",
+// "a!=b" and a list number "2. " stay whole), together with the closing
+// brackets and quotes that follow; and at every line break, because
+// scraped text and slides put one statement per line without
+// punctuation.
 func Sentences(text string) []Span {
 	var out []Span
 	start := -1
@@ -112,7 +113,7 @@ func Sentences(text string) []Span {
 			start = i
 		}
 		i += w
-		if sentenceEnd(r, text[i:]) {
+		if sentenceEnd(r, text[i:]) && !listNumber(text[start:i]) {
 			// Keep repeated marks and closing brackets with the sentence.
 			for i < len(text) {
 				r2, w2 := utf8.DecodeRuneInString(text[i:])
@@ -144,6 +145,20 @@ func sentenceEnd(r rune, rest string) bool {
 		return unicode.IsSpace(next) || next >= 0x80
 	}
 	return false
+}
+
+// listNumber reports whether s is a list item's number ("2.", "10."),
+// which a period ends without ending a sentence.
+func listNumber(s string) bool {
+	if len(s) < 2 || s[len(s)-1] != '.' {
+		return false
+	}
+	for _, c := range s[:len(s)-1] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func isCloser(r rune) bool {
