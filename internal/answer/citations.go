@@ -141,7 +141,7 @@ func citedSpan(text string, pos, end int) (int, int) {
 	}
 	for s < e {
 		r, w := utf8.DecodeRuneInString(text[s:])
-		if !unicode.IsSpace(r) {
+		if !unicode.IsSpace(r) && !strings.ContainsRune(",，、;；:：", r) {
 			break
 		}
 		s += w

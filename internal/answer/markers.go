@@ -80,8 +80,8 @@ func parseMarker(s string) (markerStatus, int, []int) {
 	for _, l := range markerLabels {
 		tail := rest()
 		if len(tail) < len(l) {
-			if strings.HasPrefix(l, strings.ToLower(tail)) && tail != "" {
-				return partialOrNot()
+			if tail != "" && strings.HasPrefix(l, strings.ToLower(tail)) {
+				return partialMarker, 0, nil // the label may go on in the next delta
 			}
 			continue
 		}
@@ -249,17 +249,24 @@ func (f *markerFilter) drain(final bool) string {
 	for f.pending != "" {
 		i := strings.IndexFunc(f.pending, isOpen)
 		if i < 0 {
-			// No marker ahead: hold back trailing spaces only, which
-			// belong to a marker if one follows.
-			keep := len(strings.TrimRight(f.pending, " \t\u3000"))
-			if final {
-				keep = len(f.pending)
+			// No marker ahead: hold back trailing spaces, which belong
+			// to a marker if one follows, and the first bytes of a
+			// character cut between deltas (it may be a bracket).
+			keep := len(f.pending)
+			if !final {
+				keep = incompleteTail(f.pending)
+				keep = len(strings.TrimRight(f.pending[:keep], " \t\u3000"))
 			}
 			f.copyText(f.pending[:keep])
 			f.pending = f.pending[keep:]
 			break
 		}
-		status, n, nums := parseMarker(f.pending[i:])
+		view := f.pending[i:]
+		if !final {
+			// A character cut between deltas is not there yet.
+			view = view[:incompleteTail(view)]
+		}
+		status, n, nums := parseMarker(view)
 		if status == partialMarker && final {
 			status = notMarker
 		}
@@ -295,6 +302,20 @@ func (f *markerFilter) drain(final bool) string {
 		}
 	}
 	return f.out.String()[start:]
+}
+
+// incompleteTail returns the length of s without the bytes of a
+// character that is not complete at its end.
+func incompleteTail(s string) int {
+	for k := 1; k <= 3 && k <= len(s); k++ {
+		if utf8.RuneStart(s[len(s)-k]) {
+			if !utf8.FullRuneInString(s[len(s)-k:]) {
+				return len(s) - k
+			}
+			break
+		}
+	}
+	return len(s)
 }
 
 // keep returns the given source numbers of a marker, without repeats,

@@ -128,6 +128,9 @@ func (c *Client) Stream(ctx context.Context, req llm.Request, emit func(llm.Even
 		}
 	}
 	pieces := c.Answer(question, req.Documents)
+	if len(pieces) == 0 {
+		pieces = []string{NoAnswer(lang.Detect(question))}
+	}
 	for _, p := range pieces {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -138,6 +141,15 @@ func (c *Client) Stream(ctx context.Context, req llm.Request, emit func(llm.Even
 		res.Text += p
 	}
 	return res, nil
+}
+
+// NoAnswer is the answer when no sentence of the sources shares a term
+// with the question.
+func NoAnswer(l lang.Language) string {
+	if l == lang.Japanese {
+		return "資料の中に、この質問に答える文は見つかりませんでした。"
+	}
+	return "No sentence in the sources answers this question."
 }
 
 // Answer returns the answer to question from docs as the pieces Stream
@@ -164,7 +176,12 @@ func (c *Client) Answer(question string, docs []llm.Document) []string {
 		budget = min(c.p.shortChars, c.maxChars)
 	}
 	order := []*sentence{best, neighbour(all, best, 1), neighbour(all, best, -1)}
-	order = append(order, ranked[1:]...)
+	for _, s := range ranked[1:] {
+		if s.score <= 0 {
+			break // shares nothing with the question
+		}
+		order = append(order, s)
+	}
 	var chosen []*sentence
 	for _, s := range order {
 		if s == nil || slices.Contains(chosen, s) {
