@@ -330,4 +330,3 @@ func TestExtractiveGetsTheBareQuestion(t *testing.T) {
 		t.Fatalf("quote %q", a.Citations[0].Quote)
 	}
 }
-

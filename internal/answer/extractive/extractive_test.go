@@ -136,7 +136,7 @@ func FuzzAnswer(f *testing.F) {
 		if n := utf8.RuneCountInString(text); n > DefaultMaxChars {
 			t.Fatalf("answer of %d characters: %q", n, text)
 		}
-		if !utf8.ValidString(a+b+q) {
+		if !utf8.ValidString(a + b + q) {
 			return
 		}
 		for _, m := range markerRE.FindAllStringSubmatch(text, -1) {
