@@ -44,7 +44,7 @@ func checkCitations(text string, f *markerFilter, native []llm.Citation, sources
 	// Markers: adjacent markers ("[1][2]") share one span.
 	for i := 0; i < len(f.marks); {
 		j := i + 1
-		for j < len(f.marks) && strings.TrimSpace(text[f.marks[j-1].end:f.marks[j].pos]) == "" {
+		for j < len(f.marks) && (f.marks[j].pos < f.marks[j-1].end || strings.TrimSpace(text[f.marks[j-1].end:f.marks[j].pos]) == "") {
 			j++
 		}
 		start, end := citedSpan(text, f.marks[i].pos, f.marks[j-1].end)

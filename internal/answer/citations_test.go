@@ -25,6 +25,7 @@ func TestCitedSpan(t *testing.T) {
 	f("GitOpsは手法です。[1]", "GitOpsは手法です。")
 	f("一文目です。二文目です[2]。", "二文目です")
 	f("A is B [1][2]. C is D [3].", "A is B", "A is B", "C is D")
+	f("A is B [1, 2]. C [2 , 3][1].", "A is B", "A is B", "C", "C", "C")
 	f("A is B [1], and C is D [2].", "A is B", "and C is D")
 	f("[1] GitOps uses Git. More.", "GitOps uses Git.")
 	f("Line one\nLine two [1]", "Line two")

@@ -172,6 +172,16 @@ func FuzzMarkers(f *testing.F) {
 			}
 		}
 		out := mf.text()
+		sources := make([]Source, given)
+		for i := range sources {
+			sources[i] = Source{N: i + 1, Text: "source text"}
+		}
+		cites, _ := checkCitations(out, mf, nil, sources)
+		for _, c := range cites {
+			if c.N < 1 || c.N > given || out[c.Start:c.End] != c.Text {
+				t.Fatalf("citation %+v of %q", c, out)
+			}
+		}
 		prev := -1
 		for k := 0; k <= len(text); k++ {
 			o := mf.mapOffset(k)

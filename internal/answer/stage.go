@@ -279,7 +279,7 @@ func (s *Stage) answer(ctx context.Context, a *Answer, history []Turn, start tim
 		a.Hits = []store.Hit{}
 	}
 	t := time.Now()
-	p, err := s.prepare(a.Question, a.Standalone, history, a.Hits, s.o.LLM)
+	p, err := s.prepare(a.Question, a.Standalone, history, a.Hits, s.o.LLM, false)
 	if err != nil {
 		return a, err
 	}
@@ -336,7 +336,7 @@ func (s *Stage) answer(ctx context.Context, a *Answer, history []Turn, start tim
 			}
 			return a, genErr
 		}
-		fp, err := s.prepare(a.Question, a.Standalone, history, a.Hits, s.o.Fallback)
+		fp, err := s.prepare(a.Question, a.Standalone, history, a.Hits, s.o.Fallback, true)
 		if err != nil {
 			return a, err
 		}
@@ -426,15 +426,17 @@ type Prepared struct {
 // as [Stage.Ask] does before it sends the request. Front ends use it to
 // show the prompt; benchmarks to time kura's own overhead.
 func (s *Stage) Prepare(question string, history []Turn, hits []store.Hit) (*Prepared, error) {
-	return s.prepare(question, question, history, hits, s.o.LLM)
+	return s.prepare(question, question, history, hits, s.o.LLM, false)
 }
 
-func (s *Stage) prepare(original, question string, history []Turn, hits []store.Hit, client llm.Client) (*Prepared, error) {
+// prepare builds the request for client; fallback is true for the
+// fallback client, which gets no model name or options of the main one.
+func (s *Stage) prepare(original, question string, history []Turn, hits []store.Hit, client llm.Client, fallback bool) (*Prepared, error) {
 	asm := Assemble(hits, s.o.ContextChars)
 	p := &Prepared{Assembly: asm}
 	info := client.Info()
 	p.Request = llm.Request{Model: s.o.Model, Documents: documents(asm.Sources), Options: s.o.Generation}
-	if client != s.o.LLM {
+	if fallback {
 		p.Request.Model, p.Request.Options = "", llm.Options{}
 	}
 	if info.Extractive {
