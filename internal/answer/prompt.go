@@ -136,12 +136,28 @@ func must(t *jinja.Template, err error) *jinja.Template {
 // DefaultSystemPrompt returns the built-in system prompt for a language;
 // native is true for a provider that takes the sources as documents.
 func DefaultSystemPrompt(l lang.Language, native bool) string {
-	out, err := builtinSystemTpl[pick(l)].Render(map[string]any{"native": native})
-	if err != nil {
-		panic(err) // the built-in templates are tested
+	return builtinSystemText[systemKey{pick(l), native}]
+}
+
+type systemKey struct {
+	l      lang.Language
+	native bool
+}
+
+// builtinSystemText holds the four built-in system prompts, rendered once.
+var builtinSystemText = func() map[systemKey]string {
+	out := map[systemKey]string{}
+	for l, tpl := range builtinSystemTpl {
+		for _, native := range []bool{false, true} {
+			text, err := tpl.Render(map[string]any{"native": native})
+			if err != nil {
+				panic(err)
+			}
+			out[systemKey{l, native}] = text
+		}
 	}
 	return out
-}
+}()
 
 func pick(l lang.Language) lang.Language {
 	if l == lang.Japanese {

@@ -176,3 +176,24 @@ func TestFormatContext(t *testing.T) {
 		t.Fatal("no sources must render as nothing")
 	}
 }
+
+// TestDocumentedTemplate parses the example templates of the user
+// documentation, so the pages never show a prompt kura refuses.
+func TestDocumentedTemplate(t *testing.T) {
+	for _, page := range []string{"../../docs/en/answers.md", "../../docs/ja/answers.md"} {
+		b, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := strings.Split(string(b), "```jinja\n")
+		if len(blocks) < 2 {
+			t.Fatalf("%s has no jinja example", page)
+		}
+		for _, blk := range blocks[1:] {
+			src, _, _ := strings.Cut(blk, "```")
+			if _, err := answer.ParsePrompt(page, src); err != nil {
+				t.Fatalf("%s: %v", page, err)
+			}
+		}
+	}
+}
