@@ -278,6 +278,7 @@ func (s *Stage) answer(ctx context.Context, a *Answer, history []Turn, start tim
 	if a.Hits == nil {
 		a.Hits = []store.Hit{}
 	}
+	a.Citations = []Citation{}
 	t := time.Now()
 	p, err := s.prepare(a.Question, a.Standalone, history, a.Hits, s.o.LLM, false)
 	if err != nil {
@@ -288,75 +289,81 @@ func (s *Stage) answer(ctx context.Context, a *Answer, history []Turn, start tim
 	if a.Sources == nil {
 		a.Sources = []Source{}
 	}
-	a.Citations = []Citation{}
 	if err := emit(Event{Type: EventSources, Question: a.Standalone, Rewritten: a.Rewritten, Sources: a.Sources}); err != nil {
 		return a, err
 	}
-	finish := func() (*Answer, error) {
-		a.Timings.TotalMS = ms(time.Since(start))
-		return a, emit(Event{Type: EventDone, Answer: a})
+	notice := func(code, msg string) error {
+		n := Notice{Code: code, Message: msg}
+		a.Notices = append(a.Notices, n)
+		return emit(Event{Type: EventNotice, Notice: &n})
 	}
 
+	var genErr error
 	if len(a.Sources) == 0 {
 		a.NotFound = true
 		a.Text = NotFoundMessage(a.Language)
-		n := Notice{Code: NoticeNotFound, Message: "retrieval found no sources for the question; no language model was asked"}
-		a.Notices = append(a.Notices, n)
-		if err := emit(Event{Type: EventNotice, Notice: &n}); err != nil {
+		if err := notice(NoticeNotFound, "retrieval found no sources for the question; no language model was asked"); err != nil {
 			return a, err
 		}
 		a.Timings.FirstTokenMS = ms(time.Since(start))
 		if err := emit(Event{Type: EventDelta, Delta: a.Text}); err != nil {
 			return a, err
 		}
-		if err := emit(Event{Type: EventCitations, Citations: a.Citations}); err != nil {
-			return a, err
-		}
-		return finish()
-	}
-
-	client := s.o.LLM
-	genErr := s.generate(ctx, a, client, p, start, emit)
-	if genErr != nil && errors.Is(genErr, llm.ErrUnavailable) && a.Text == "" {
-		n := Notice{Code: NoticeUnavailable, Message: fmt.Sprintf("the language model (%s) could not be reached: %v; showing the retrieved sources", client.Info().Provider, genErr)}
-		if s.o.Fallback != nil {
-			n.Message += " and an answer extracted from them (" + s.o.Fallback.Info().Provider + ")"
-		}
-		a.Notices = append(a.Notices, n)
-		if err := emit(Event{Type: EventNotice, Notice: &n}); err != nil {
-			return a, err
-		}
-		if s.o.Fallback == nil {
-			a.Provider = client.Info().Provider
-			if err := emit(Event{Type: EventCitations, Citations: a.Citations}); err != nil {
+	} else {
+		genErr = s.generate(ctx, a, s.o.LLM, p, start, emit)
+		if errors.Is(genErr, llm.ErrUnavailable) && a.Text == "" {
+			// The sources stand; the fallback, if any, answers from them.
+			msg := fmt.Sprintf("the language model (%s) could not be reached: %v; showing the retrieved sources", s.o.LLM.Info().Provider, genErr)
+			if s.o.Fallback != nil {
+				msg += " and an answer extracted from them (" + s.o.Fallback.Info().Provider + ")"
+			}
+			if err := notice(NoticeUnavailable, msg); err != nil {
 				return a, err
 			}
-			if _, err := finish(); err != nil {
-				return a, err
+			if s.o.Fallback != nil {
+				fp, err := s.prepare(a.Question, a.Standalone, history, a.Hits, s.o.Fallback, true)
+				if err != nil {
+					return a, err
+				}
+				a.Fallback = true
+				genErr = s.generate(ctx, a, s.o.Fallback, fp, start, emit)
 			}
+		}
+		var ee *emitError
+		switch {
+		case errors.As(genErr, &ee):
+			return a, ee.err
+		case genErr != nil && a.Text == "" && !errors.Is(genErr, llm.ErrUnavailable):
+			// Nothing was shown (a rejected key, a bad request): the
+			// error is the answer.
 			return a, genErr
 		}
-		fp, err := s.prepare(a.Question, a.Standalone, history, a.Hits, s.o.Fallback, true)
-		if err != nil {
-			return a, err
+		if a.RemovedCitations > 0 {
+			if err := notice(NoticeCitationsRemoved, fmt.Sprintf("the answer cited %d source number(s) that were not among the %d sources given; they were removed", a.RemovedCitations, len(a.Sources))); err != nil {
+				return a, err
+			}
 		}
-		a.Fallback = true
-		genErr = s.generate(ctx, a, s.o.Fallback, fp, start, emit)
-	}
-	if genErr != nil && a.Text == "" && !errors.Is(genErr, llm.ErrStreamCut) {
-		return a, genErr
 	}
 	if err := emit(Event{Type: EventCitations, Citations: a.Citations}); err != nil {
 		return a, err
 	}
-	if _, err := finish(); err != nil {
+	a.Timings.TotalMS = ms(time.Since(start))
+	if err := emit(Event{Type: EventDone, Answer: a}); err != nil {
 		return a, err
 	}
 	return a, genErr
 }
 
+// emitError is an error of the caller's emit function, which ends the
+// answer at once: the caller is gone.
+type emitError struct{ err error }
+
+func (e *emitError) Error() string { return e.err.Error() }
+func (e *emitError) Unwrap() error { return e.err }
+
 // generate streams one generation into a, checking citations as the text
-// goes, and completes a's text, citations and usage.
+// goes, and completes a's text, citations and usage. An error of emit
+// comes back as an *emitError.
 func (s *Stage) generate(ctx context.Context, a *Answer, client llm.Client, p *Prepared, start time.Time, emit func(Event) error) error {
 	info := client.Info()
 	a.Provider, a.Model, a.Extractive = info.Provider, info.Model, info.Extractive
@@ -365,7 +372,7 @@ func (s *Stage) generate(ctx context.Context, a *Answer, client llm.Client, p *P
 	}
 	f := newMarkerFilter(len(p.Sources))
 	var native []llm.Citation
-	var emitErr error
+	var emitErr *emitError
 	show := func(text string) error {
 		if text == "" {
 			return nil
@@ -374,8 +381,8 @@ func (s *Stage) generate(ctx context.Context, a *Answer, client llm.Client, p *P
 			a.Timings.FirstTokenMS = ms(time.Since(start))
 		}
 		if err := emit(Event{Type: EventDelta, Delta: text}); err != nil {
-			emitErr = err
-			return err
+			emitErr = &emitError{err}
+			return emitErr
 		}
 		return nil
 	}
@@ -383,16 +390,13 @@ func (s *Stage) generate(ctx context.Context, a *Answer, client llm.Client, p *P
 		if ev.Citation != nil {
 			native = append(native, *ev.Citation)
 		}
-		if ev.Delta == "" {
-			return nil
-		}
 		return show(f.write(ev.Delta))
 	})
 	if emitErr != nil {
 		return emitErr
 	}
-	if serr := show(f.flush()); serr != nil {
-		return serr
+	if err := show(f.flush()); err != nil {
+		return err
 	}
 	a.Text = f.text()
 	if res.Model != "" {
@@ -405,13 +409,6 @@ func (s *Stage) generate(ctx context.Context, a *Answer, client llm.Client, p *P
 	cites, removed := checkCitations(a.Text, f, native, p.Sources)
 	a.Citations = cites
 	a.RemovedCitations = f.removed + removed
-	if a.RemovedCitations > 0 {
-		n := Notice{Code: NoticeCitationsRemoved, Message: fmt.Sprintf("the answer cited %d source number(s) that were not among the %d sources given; they were removed", a.RemovedCitations, len(p.Sources))}
-		a.Notices = append(a.Notices, n)
-		if err := emit(Event{Type: EventNotice, Notice: &n}); err != nil {
-			return err
-		}
-	}
 	return err
 }
 
@@ -451,9 +448,7 @@ func (s *Stage) prepare(original, question string, history []Turn, hits []store.
 		system = DefaultSystemPrompt(l, info.NativeCitations)
 	}
 	p.Request.System = system
-	for _, m := range historyMessages(history, s.o.HistoryTurns) {
-		p.Request.Messages = append(p.Request.Messages, m)
-	}
+	p.Request.Messages = append(p.Request.Messages, historyMessages(history, s.o.HistoryTurns)...)
 	ctxText := ""
 	if !info.NativeCitations || s.o.Prompt != nil {
 		ctxText = FormatContext(asm.Sources)
