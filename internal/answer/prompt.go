@@ -259,11 +259,7 @@ func promptSources(sources []Source) []any {
 func documents(sources []Source) []llm.Document {
 	docs := make([]llm.Document, len(sources))
 	for i, s := range sources {
-		title := s.Title
-		if title == "" && s.Source == "" {
-			title = s.Label()
-		}
-		docs[i] = llm.Document{ID: strconv.Itoa(s.N), Title: title, Source: s.Source, Text: s.Text}
+		docs[i] = llm.Document{ID: strconv.Itoa(s.N), Title: s.Title, Source: s.Source, Text: s.Text}
 	}
 	return docs
 }

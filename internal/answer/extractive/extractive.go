@@ -24,6 +24,12 @@
 // the next best sentences, up to MaxChars (300), so the evidence is there
 // to read. No answer is longer than MaxChars, markers included: a single
 // sentence too long is cut to the clauses that hold the question's terms.
+//
+// Japanese leaves out the subject a text is about, so a sentence taken
+// out of an article often does not say what it is about ("…放送されていた
+// 局の1つ。" in the article on RKBラジオ). When the best sentence's
+// document has a short title that neither the sentences nor the question
+// mention, the answer names it first ("RKBラジオ：…").
 package extractive
 
 import (
@@ -106,6 +112,7 @@ func (c *Client) Info() llm.Info {
 type sentence struct {
 	doc   int    // index into the documents
 	id    string // the document's ID, cited as [id]
+	title string // the document's title
 	text  string
 	gap   string // the source's text between this sentence and the next
 	order int    // position among all sentences, for document order
@@ -188,12 +195,12 @@ func (c *Client) Answer(question string, docs []llm.Document) []string {
 			continue
 		}
 		next := append(slices.Clone(chosen), s)
-		if len(chosen) > 0 && length(c.compose(next, qterms, false)) > budget {
+		if len(chosen) > 0 && length(c.compose(next, question, qterms, false)) > budget {
 			continue
 		}
 		chosen = next
 	}
-	return c.compose(chosen, qterms, true)
+	return c.compose(chosen, question, qterms, true)
 }
 
 // neighbour returns the sentence delta places from s in its own source,
@@ -237,7 +244,7 @@ func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all 
 			if k+1 < len(spans) {
 				gap = doc.Text[sp.End:spans[k+1].Start]
 			}
-			sents = append(sents, &sentence{doc: d, id: doc.ID, text: text, gap: gap, order: len(sents), terms: c.termSet(text)})
+			sents = append(sents, &sentence{doc: d, id: doc.ID, title: doc.Title, text: text, gap: gap, order: len(sents), terms: c.termSet(text)})
 		}
 	}
 	if len(sents) == 0 {
@@ -285,7 +292,7 @@ func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all 
 // sentences in their order there, its marker after the last one. With
 // limit, the whole stays within maxChars: the first sentence is clipped
 // to fit if need be, and what does not fit after it is left out.
-func (c *Client) compose(chosen []*sentence, qterms map[string]bool, limit bool) []string {
+func (c *Client) compose(chosen []*sentence, question string, qterms map[string]bool, limit bool) []string {
 	var groups [][]*sentence
 	for _, s := range chosen {
 		k := slices.IndexFunc(groups, func(g []*sentence) bool { return g[0].doc == s.doc })
@@ -298,11 +305,18 @@ func (c *Client) compose(chosen []*sentence, qterms map[string]bool, limit bool)
 	var pieces []string
 	var prev *sentence
 	used := 0
-	for _, g := range groups {
+	for k, g := range groups {
 		slices.SortFunc(g, func(a, b *sentence) int { return a.order - b.order })
 		marker := "[" + g[0].id + "]"
+		topic := ""
+		if k == 0 {
+			topic = topicOf(g, question) // the best sentence's document
+		}
 		for i, s := range g {
 			sep, text, m := separator(prev, s), s.text, ""
+			if i == 0 && topic != "" {
+				text = topic + text
+			}
 			if i == len(g)-1 {
 				m = marker
 			}
@@ -318,6 +332,32 @@ func (c *Client) compose(chosen []*sentence, qterms map[string]bool, limit bool)
 		}
 	}
 	return pieces
+}
+
+// maxTopicChars is the longest title named as a topic: a name, not the
+// first line of a scraped page.
+const maxTopicChars = 20
+
+// topicOf names the document the best sentence comes from, before it,
+// when the sentences taken from that document do not: Japanese leaves out the subject an article is about
+// ("…放送されていた局の1つ。" in the article on RKBラジオ), so an extracted
+// sentence needs its title to be understood, and the title is often what
+// the question asks for. Nothing is added when the sentences or the
+// question already name it.
+func topicOf(g []*sentence, question string) string {
+	title := strings.TrimSpace(g[0].title)
+	if title == "" || runeLen(title) > maxTopicChars || strings.Contains(question, title) {
+		return ""
+	}
+	for _, s := range g {
+		if strings.Contains(s.text, title) {
+			return ""
+		}
+	}
+	if lang.Detect(title+question) == lang.Japanese {
+		return title + "："
+	}
+	return title + ": "
 }
 
 // separator is what goes between sentence prev and s in an answer: the

@@ -146,3 +146,22 @@ func FuzzAnswer(f *testing.F) {
 		}
 	})
 }
+
+func TestNamesTheTopic(t *testing.T) {
+	c := New(Options{})
+	d := []llm.Document{
+		{ID: "1", Title: "RKBラジオ", Text: "福岡市に本社を置く。かつて文化放送などとともにスジャータの時報CMが放送されていた局の1つ。"},
+		{ID: "2", Title: "Upgrade to Pro — share decks privately, control downloads", Text: "時報CMは正午に流れる。"},
+	}
+	text, _ := ask(t, c, "スジャータの時報CMが放送されていた局は？", d)
+	if !strings.HasPrefix(text, "RKBラジオ：") || !strings.Contains(text, "かつて文化放送") {
+		t.Fatalf("answer %q does not name its document first", text)
+	}
+	// Not when the question names it, nor for a long (scraped) title.
+	if text, _ = ask(t, c, "RKBラジオで放送されていた時報CMは？", d); strings.HasPrefix(text, "RKBラジオ：") {
+		t.Fatalf("answer %q repeats the question's topic", text)
+	}
+	if text, _ = ask(t, c, "時報CMはいつ流れる？", d[1:]); strings.Contains(text, "Upgrade") {
+		t.Fatalf("answer %q names a scraped first line", text)
+	}
+}
