@@ -63,26 +63,17 @@ type Options struct {
 // JSQuAD dev questions and checked on the second (docs/benchmarks.md).
 type params struct {
 	rankDecay float64 // score multiplier per retrieval rank of the source
-	lenNorm   float64 // score /= (length+20)^lenNorm
-	localIDF  bool    // weight terms by their rarity among the sentences
 	hiraW     float64 // weight of an all-hiragana term
 	mixedW    float64 // weight of a term mixing hiragana with other scripts
-	uniW      float64 // weight of a one-character term (kanji unigram)
-	runW      float64 // weight of a script-run term (kanji or katakana word)
 	// confident is the share of the question's weighted terms the best
 	// sentence must hold for the short answer.
 	confident float64
 	// shortChars is the length of a confident answer, markers included
 	// (its first sentence may be longer).
 	shortChars int
-	// idf, if set, gives a term's corpus-wide weight instead.
-	idf func(string) float64
 }
 
-var defaultParams = params{
-	rankDecay: 0.85, localIDF: true, hiraW: 0.2, mixedW: 0.6, uniW: 1, runW: 1,
-	confident: 0.7, shortChars: 110,
-}
+var defaultParams = params{rankDecay: 0.85, hiraW: 0.2, mixedW: 0.6, confident: 0.7, shortChars: 110}
 
 // Client is the extractive answerer. It is safe for concurrent use.
 type Client struct {
@@ -262,14 +253,7 @@ func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all 
 	}
 	n := float64(len(sents))
 	weight := func(t string) float64 {
-		w := c.p.scriptWeight(t)
-		switch {
-		case c.p.idf != nil:
-			w *= c.p.idf(t)
-		case c.p.localIDF:
-			w *= math.Log(1 + (n-float64(df[t])+0.5)/(float64(df[t])+0.5))
-		}
-		return w
+		return c.p.scriptWeight(t) * math.Log(1+(n-float64(df[t])+0.5)/(float64(df[t])+0.5))
 	}
 	for _, s := range sents {
 		for t := range s.terms {
@@ -278,9 +262,6 @@ func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all 
 			}
 		}
 		s.score *= math.Pow(c.p.rankDecay, float64(s.doc))
-		if c.p.lenNorm != 0 {
-			s.score /= math.Pow(float64(runeLen(s.text)+20), c.p.lenNorm)
-		}
 	}
 	ranked = slices.Clone(sents)
 	sort.SliceStable(ranked, func(i, j int) bool { return ranked[i].score > ranked[j].score })
@@ -466,28 +447,21 @@ func (c *Client) termSet(s string) map[string]bool {
 // bigrams of hiragana are grammar ("です", "ので"), kanji, katakana and
 // Latin words are content.
 func (p params) scriptWeight(t string) float64 {
-	hira, other, n := 0, 0, 0
-	run := strings.HasPrefix(t, "\x1f")
+	hira, other := 0, 0
 	for _, r := range t {
 		switch {
-		case r == '\x1f':
-			continue
+		case r == '\x1f': // the analyzer's mark of a kanji or katakana word
 		case lang.IsHiragana(r):
 			hira++
 		default:
 			other++
 		}
-		n++
 	}
 	switch {
-	case run:
-		return p.runW
 	case other == 0:
 		return p.hiraW
 	case hira > 0:
 		return p.mixedW
-	case n == 1:
-		return p.uniW
 	}
 	return 1
 }
