@@ -114,7 +114,7 @@ type sentence struct {
 // Stream answers req from its documents. Each piece is one sentence (with
 // its marker when it ends a run of sentences from one source).
 func (c *Client) Stream(ctx context.Context, req llm.Request, emit func(llm.Event) error) (llm.Result, error) {
-	res := llm.Result{Model: "sentences", FinishReason: "complete"}
+	res := llm.Result{Model: "sentences", FinishReason: "stop"} // complete, as providers report it
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
