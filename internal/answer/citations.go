@@ -190,29 +190,45 @@ func isCloserRune(r rune) bool {
 
 // bigrams returns the set of lower-cased character bigrams of s's
 // letters and digits (a crude, dictionary-free word overlap that works
-// for Japanese and English alike).
-func bigrams(s string) map[string]bool {
-	out := map[string]bool{}
-	var prev rune = -1
-	for _, r := range strings.ToLower(s) {
+// for Japanese and English alike), each packed into one integer.
+func bigrams(s string) map[uint64]struct{} {
+	out := make(map[uint64]struct{}, len(s)/3)
+	prev := rune(-1)
+	for _, r := range s {
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 			prev = -1
 			continue
 		}
+		r = unicode.ToLower(r)
 		if prev >= 0 {
-			out[string([]rune{prev, r})] = true
+			out[uint64(prev)<<32|uint64(r)] = struct{}{}
 		}
 		prev = r
 	}
 	return out
 }
 
-func sharedBigrams(set map[string]bool, s string) int {
+// sharedBigrams counts the bigrams of s that are in set.
+func sharedBigrams(set map[uint64]struct{}, s string) int {
 	n := 0
-	for g := range bigrams(s) {
-		if set[g] {
-			n++
+	prev := rune(-1)
+	seen := make(map[uint64]struct{}, len(s)/3)
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			prev = -1
+			continue
 		}
+		r = unicode.ToLower(r)
+		if prev >= 0 {
+			g := uint64(prev)<<32 | uint64(r)
+			if _, ok := set[g]; ok {
+				if _, dup := seen[g]; !dup {
+					seen[g] = struct{}{}
+					n++
+				}
+			}
+		}
+		prev = r
 	}
 	return n
 }
