@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/kura-rag/kura/internal/provider"
 )
 
 // DefaultBatchSize is the notebook's batch of 96 texts, Cohere's per-request
@@ -51,39 +53,13 @@ type Config struct {
 }
 
 // OCIConfig is how the oci provider finds and authenticates to OCI
-// Generative AI.
-type OCIConfig struct {
-	// Auth is "config" (default: an API key from the OCI config file) or
-	// "instance_principal" (the instance's own identity, on OCI compute).
-	Auth string
-	// ConfigFile and Profile locate the API key ("" means ~/.oci/config
-	// and DEFAULT).
-	ConfigFile string
-	Profile    string
-	// CompartmentID is the compartment billed for the calls (required).
-	CompartmentID string
-	// Region selects the public endpoint when Endpoint is empty; "" means
-	// the config profile's region.
-	Region string
-}
+// Generative AI: an API-key profile of the OCI config file or the instance
+// principal, the compartment and the region (see [provider.OCIConfig]).
+type OCIConfig = provider.OCIConfig
 
-// Secret is a credential. Every fmt verb prints it as [REDACTED], so a
-// Config logged by mistake leaks nothing; use string(s) to read it.
-type Secret string
-
-func (s Secret) Format(f fmt.State, _ rune) { f.Write([]byte(s.mask())) }
-func (s Secret) String() string             { return s.mask() }
-func (s Secret) GoString() string           { return s.mask() }
-func (s Secret) MarshalText() ([]byte, error) {
-	return []byte(s.mask()), nil
-}
-
-func (s Secret) mask() string {
-	if s == "" {
-		return ""
-	}
-	return "[REDACTED]"
-}
+// Secret is a credential: see [provider.Secret]. Every fmt verb prints it
+// as [REDACTED]; use string(s) to read it.
+type Secret = provider.Secret
 
 // Providers lists the embedders this build can create, for help texts and
 // error messages.

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kura-rag/kura/internal/provider"
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 )
@@ -77,9 +78,9 @@ func CacheSpace(cfg Config, info Info) string {
 		parts = append(parts, "truncate="+t)
 	case "ollama":
 		t, _ := truncateMode(cfg.Truncate)
-		parts = append(parts, "truncate="+t, "endpoint="+redact(cfg.Endpoint))
+		parts = append(parts, "truncate="+t, "endpoint="+provider.Redact(cfg.Endpoint))
 	case "openai":
-		parts = append(parts, "endpoint="+redact(cfg.Endpoint))
+		parts = append(parts, "endpoint="+provider.Redact(cfg.Endpoint))
 	}
 	return strings.Join(parts, "|")
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+
+	"github.com/kura-rag/kura/internal/provider"
 )
 
 // DefaultCohereModel is the notebook's model.
@@ -72,8 +74,8 @@ func NewCohere(cfg Config) (*Cohere, error) {
 		model = DefaultCohereModel
 	}
 	c := &Cohere{
-		http:     httpClient(cfg.HTTPClient),
-		url:      joinPath(base, "/v2/embed"),
+		http:     provider.HTTPClient(cfg.HTTPClient),
+		url:      provider.JoinPath(base, "/v2/embed"),
 		model:    model,
 		truncate: trunc,
 		outDim:   cfg.Dim,

@@ -17,9 +17,11 @@
 // A provider makes one attempt per call and reports failures as
 // [APIError] (Retryable or not, with a hint naming the setting to check)
 // or [ResponseError] (an answer that cannot be used: never retried, never
-// stored). Around it, [WithRetry] adds per-attempt timeouts, exponential
-// backoff with jitter that honours Retry-After, a shared pause after a
-// 429 and a client-side rate limit; [Cache] keeps every vector on disk
+// stored); both come from the shared provider HTTP layer (package
+// provider), which the reranker and the chat clients use too. Around it,
+// [WithRetry] adds per-attempt timeouts, exponential backoff with full
+// jitter that honours Retry-After, a shared pause after a 429 and a
+// client-side rate limit; [Cache] keeps every vector on disk
 // keyed by vector space and text hash, so texts already paid for are not
 // sent again. The CLI stacks them as cache → retry → provider.
 //

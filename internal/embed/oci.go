@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kura-rag/kura/internal/provider"
 	"github.com/oracle/oci-go-sdk/v65/common"
-	"github.com/oracle/oci-go-sdk/v65/common/auth"
 	"github.com/oracle/oci-go-sdk/v65/generativeaiinference"
 )
 
@@ -57,35 +57,11 @@ func NewOCI(cfg Config) (*OCI, error) {
 	if err != nil {
 		return nil, err
 	}
-	var provider common.ConfigurationProvider
-	switch strings.ToLower(o.Auth) {
-	case "", "config", "api_key":
-		profile := o.Profile
-		if profile == "" {
-			profile = "DEFAULT"
-		}
-		file := o.ConfigFile
-		if file == "" {
-			file = "~/.oci/config"
-		}
-		p, err := common.ConfigurationProviderFromFileWithProfile(file, profile, "")
-		if err != nil {
-			return nil, configErrorf("cannot read OCI config %s, profile %s: %v; set OCI_CONFIG_FILE and OCI_CONFIG_PROFILE, or --oci-auth instance_principal on an OCI instance", file, profile, err)
-		}
-		if ok, err := common.IsConfigurationProviderValid(p); !ok {
-			return nil, configErrorf("OCI config %s, profile %s is incomplete: %v (it needs user, tenancy, fingerprint, key_file and region)", file, profile, err)
-		}
-		provider = p
-	case "instance_principal", "instanceprincipal":
-		p, err := auth.InstancePrincipalConfigurationProvider()
-		if err != nil {
-			return nil, configErrorf("instance principal authentication failed (is this an OCI compute instance in a dynamic group?): %v", err)
-		}
-		provider = p
-	default:
-		return nil, configErrorf("--oci-auth %q: use config or instance_principal", o.Auth)
+	creds, err := o.ConfigurationProvider()
+	if err != nil {
+		return nil, &configError{err}
 	}
-	client, err := generativeaiinference.NewGenerativeAiInferenceClientWithConfigurationProvider(provider)
+	client, err := generativeaiinference.NewGenerativeAiInferenceClientWithConfigurationProvider(creds)
 	if err != nil {
 		return nil, configErrorf("cannot create the OCI Generative AI client: %v", err)
 	}
@@ -99,7 +75,7 @@ func NewOCI(cfg Config) (*OCI, error) {
 	case o.Region != "":
 		client.SetRegion(o.Region)
 	}
-	client.HTTPClient = httpClient(cfg.HTTPClient)
+	client.HTTPClient = provider.HTTPClient(cfg.HTTPClient)
 	client.Configuration.CircuitBreaker = nil
 
 	model := cfg.Model
@@ -142,10 +118,10 @@ func (e *OCI) Embed(ctx context.Context, texts []string, mode Mode) ([][]float32
 		},
 		RequestMetadata: common.RequestMetadata{RetryPolicy: &noRetry},
 	}
-	ctx, ex := withExchange(ctx)
+	ctx, ex := provider.WithExchange(ctx)
 	resp, err := e.client.EmbedText(ctx, req)
 	if err != nil {
-		return nil, classify(ctx, "oci", ex, err, hints{
+		return nil, provider.Classify(ctx, "oci", ex, err, hints{
 			0:   "check GENAI_ENDPOINT (or the region) and the network",
 			400: fmt.Sprintf("check --embed-model (%s), COMPARTMENT_ID and --truncate", e.model),
 			401: "OCI rejected the request signature: check user, fingerprint and key_file of the OCI_CONFIG_PROFILE profile in OCI_CONFIG_FILE (or the instance's dynamic group)",

@@ -3,14 +3,14 @@ package embed
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
+
+	"github.com/kura-rag/kura/internal/provider"
 )
 
 // DefaultOllamaHost is where a local Ollama listens.
-const DefaultOllamaHost = "http://localhost:11434"
+const DefaultOllamaHost = provider.DefaultOllamaHost
 
 // DefaultOllamaModel is a multilingual embedding model that handles
 // Japanese well (1024 dimensions); `ollama pull bge-m3` fetches it.
@@ -48,33 +48,19 @@ func NewOllama(cfg Config) (*Ollama, error) {
 	if model == "" {
 		model = DefaultOllamaModel
 	}
-	o := &Ollama{http: httpClient(cfg.HTTPClient), url: host + "/api/embed", model: model, truncate: trunc != "NONE", reqDim: cfg.Dim}
+	o := &Ollama{http: provider.HTTPClient(cfg.HTTPClient), url: host + "/api/embed", model: model, truncate: trunc != "NONE", reqDim: cfg.Dim}
 	o.dim.dim = cfg.Dim
 	return o, nil
 }
 
-// ollamaHost normalises OLLAMA_HOST like the ollama CLI does: no scheme
-// means http, no port means 11434.
+// ollamaHost normalises OLLAMA_HOST like the ollama CLI does (see
+// [provider.OllamaHost]).
 func ollamaHost(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return DefaultOllamaHost, nil
+	h, err := provider.OllamaHost(raw)
+	if err != nil {
+		return "", &configError{err}
 	}
-	if !strings.Contains(raw, "://") {
-		raw = "http://" + raw
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", configErrorf("OLLAMA_HOST %q is not a host, host:port or http(s) URL", redact(raw))
-	}
-	if u.Port() == "" {
-		port := "11434"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-		u.Host = net.JoinHostPort(u.Hostname(), port)
-	}
-	return strings.TrimRight(u.String(), "/"), nil
+	return h, nil
 }
 
 func (o *Ollama) Info() Info    { return Info{Name: "ollama", Model: o.model, Dim: o.dim.get()} }
@@ -92,7 +78,7 @@ func (o *Ollama) Embed(ctx context.Context, texts []string, _ Mode) ([][]float32
 		return nil, nil
 	}
 	h := hints{
-		0:   "is Ollama running at " + redact(strings.TrimSuffix(o.url, "/api/embed")) + "? start it with `ollama serve` or set OLLAMA_HOST",
+		0:   "is Ollama running at " + provider.Redact(strings.TrimSuffix(o.url, "/api/embed")) + "? start it with `ollama serve` or set OLLAMA_HOST",
 		400: fmt.Sprintf("check --embed-model (%s): it must be an embedding model", o.model),
 		404: fmt.Sprintf("model %s is not available: run `ollama pull %s`, or check --embed-model and OLLAMA_HOST", o.model, o.model),
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kura-rag/kura/internal/provider"
 	"github.com/openai/openai-go/v3"
 	openaioption "github.com/openai/openai-go/v3/option"
 )
@@ -62,7 +63,7 @@ func NewOpenAI(cfg Config) (*OpenAI, error) {
 	}
 	opts := []openaioption.RequestOption{
 		openaioption.WithBaseURL(base + "/"),
-		openaioption.WithHTTPClient(httpClient(cfg.HTTPClient)),
+		openaioption.WithHTTPClient(provider.HTTPClient(cfg.HTTPClient)),
 		openaioption.WithMaxRetries(0),
 	}
 	if cfg.APIKey != "" {
@@ -99,15 +100,15 @@ func (o *OpenAI) Embed(ctx context.Context, texts []string, _ Mode) ([][]float32
 	// number: ~85 ms and 200,000 allocations per batch of 96x1024, against
 	// ~15 ms for indexedVectors.
 	var raw []byte
-	ctx, ex := withExchange(ctx)
+	ctx, ex := provider.WithExchange(ctx)
 	_, err := o.client.Embeddings.New(ctx, params, openaioption.WithResponseBodyInto(&raw))
 	if err != nil {
-		return nil, classify(ctx, "openai", ex, err, hints{
-			0:   "check OPENAI_BASE_URL (" + redact(o.base) + ") and that the server is running",
+		return nil, provider.Classify(ctx, "openai", ex, err, hints{
+			0:   "check OPENAI_BASE_URL (" + provider.Redact(o.base) + ") and that the server is running",
 			400: fmt.Sprintf("check --embed-model (%s) and --dim; the server refused the request", o.model),
 			401: "the API key was rejected: check OPENAI_API_KEY",
 			403: "the API key may not use this model: check OPENAI_API_KEY and --embed-model",
-			404: fmt.Sprintf("no such model or endpoint: check --embed-model (%s) and OPENAI_BASE_URL (%s; it usually ends in /v1)", o.model, redact(o.base)),
+			404: fmt.Sprintf("no such model or endpoint: check --embed-model (%s) and OPENAI_BASE_URL (%s; it usually ends in /v1)", o.model, provider.Redact(o.base)),
 			422: fmt.Sprintf("the request was refused: check --embed-model (%s) and --dim", o.model),
 		}, o.key)
 	}

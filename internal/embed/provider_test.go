@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kura-rag/kura/internal/embed/embedtest"
+	"github.com/kura-rag/kura/internal/provider"
 )
 
 const testKey = "co-test-SECRET-key-1234"
@@ -375,18 +376,6 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	for in, want := range map[string]time.Duration{
-		"": 0, "3": 3 * time.Second, "0.5": 500 * time.Millisecond, "junk": 0,
-		"Sat, 21 Nov 2026 12:00:10 GMT": 10 * time.Second,
-	} {
-		if got := parseRetryAfter(in, now); got != want {
-			t.Errorf("%q: %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestSecretsStayOut(t *testing.T) {
 	cfg := Config{Name: "cohere", APIKey: testKey}
 	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
@@ -400,7 +389,7 @@ func TestSecretsStayOut(t *testing.T) {
 		"Authorization: Bearer abcdefghijklmnop":            "abcdefghijklmnop",
 		"token " + testKey + " rejected":                    testKey,
 	} {
-		if got := redact(in, testKey); strings.Contains(got, bad) {
+		if got := provider.Redact(in, testKey); strings.Contains(got, bad) {
 			t.Errorf("redact(%q) = %q", in, got)
 		}
 	}

@@ -131,11 +131,15 @@ type Event struct {
 
 // Result is a finished generation.
 type Result struct {
-	Text         string
-	Citations    []Citation
-	Usage        Usage
+	Text      string
+	Citations []Citation
+	Usage     Usage
+	// FinishReason is why the answer ended: [FinishStop],
+	// [FinishLength] (max_tokens reached), [FinishStopSequence], or the
+	// provider's own reason lower-cased.
 	FinishReason string
-	Model        string
+	// Model is the model that answered, as the provider names it.
+	Model string
 }
 
 // Info describes a client.
@@ -162,9 +166,10 @@ type Info struct {
 // returns the whole result. It retries rate limits (429), server errors
 // and dropped connections with backoff only before the first piece has
 // been emitted; after that, a failure ends the stream with an error
-// wrapping [ErrStreamCut] (the pieces already emitted stand). An error
-// from emit stops the stream and is returned. Cancelling ctx cancels the
-// upstream request. Implementations are safe for concurrent use.
+// wrapping [ErrStreamCut] (the pieces already emitted stand, and the
+// returned Result holds them). An error from emit stops the stream and is
+// returned. Cancelling ctx cancels the upstream request. Implementations
+// are safe for concurrent use.
 type Client interface {
 	Info() Info
 	Stream(ctx context.Context, req Request, emit func(Event) error) (Result, error)

@@ -9,9 +9,9 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/kura-rag/kura/internal/provider"
 )
 
 // Cohere rerank defaults.
@@ -23,7 +23,8 @@ const (
 )
 
 // CohereOptions configure [NewCohere]. Zero values mean the defaults; the
-// CLI fills APIKey and BaseURL from COHERE_API_KEY and COHERE_BASE_URL.
+// CLI fills APIKey and BaseURL from COHERE_API_KEY (or CO_API_KEY) and
+// COHERE_BASE_URL.
 type CohereOptions struct {
 	APIKey  string
 	BaseURL string // DefaultCohereBaseURL if empty
@@ -31,14 +32,27 @@ type CohereOptions struct {
 	// MaxTokensPerDoc truncates long documents server-side (the API's
 	// default, 4096, if 0).
 	MaxTokensPerDoc int
-	Client          *http.Client // a client with a 60 s timeout if nil
-	// Retries of a 429 or 5xx response or a network error (3 if 0).
+	// Client supplies the transport (proxies, tests); nil means the
+	// shared provider layer's default. Its Timeout is not used: every
+	// attempt is bounded by Timeout.
+	Client *http.Client
+	// Retries of a 429 or 5xx response, a timeout or a network error (3
+	// if 0), with full-jitter backoff that honours Retry-After.
 	Retries int
+	// Timeout bounds one attempt (60 s if 0).
+	Timeout time.Duration
+	// RPS limits the requests started per second (0: no limit).
+	RPS float64
 }
 
-// Cohere calls the Cohere v2 rerank endpoint (POST {base}/v2/rerank).
+// Cohere calls the Cohere v2 rerank endpoint (POST {base}/v2/rerank)
+// through the shared provider HTTP layer: retries, Retry-After, rate limit,
+// per-attempt timeout and redaction of the key in every error.
 type Cohere struct {
-	opts CohereOptions
+	opts  CohereOptions
+	url   string
+	http  *http.Client
+	retry *provider.Retrier
 	// sleep waits between retries; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -46,22 +60,30 @@ type Cohere struct {
 // NewCohere returns a Cohere reranker; it fails without an API key.
 func NewCohere(o CohereOptions) (*Cohere, error) {
 	if o.APIKey == "" {
-		return nil, errors.New("--rerank cohere needs an API key: set COHERE_API_KEY (in the environment or .env)")
+		return nil, errors.New("the cohere reranker needs an API key: set COHERE_API_KEY (in the environment or .env)")
 	}
-	if o.BaseURL == "" {
-		o.BaseURL = DefaultCohereBaseURL
+	base := DefaultCohereBaseURL
+	if o.BaseURL != "" {
+		var err error
+		if base, err = provider.ParseEndpoint(o.BaseURL, "COHERE_BASE_URL"); err != nil {
+			return nil, err
+		}
 	}
-	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	if o.Model == "" {
 		o.Model = DefaultCohereRerankModel
-	}
-	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 60 * time.Second}
 	}
 	if o.Retries == 0 {
 		o.Retries = 3
 	}
-	return &Cohere{opts: o, sleep: sleepCtx}, nil
+	c := &Cohere{opts: o, url: provider.JoinPath(base, "/v2/rerank"), http: provider.HTTPClient(o.Client), sleep: provider.SleepCtx}
+	c.retry = provider.NewRetrier(provider.Policy{
+		Provider: "cohere rerank",
+		Attempts: o.Retries + 1,
+		Timeout:  o.Timeout,
+		RPS:      o.RPS,
+		Sleep:    func(ctx context.Context, d time.Duration) error { return c.sleep(ctx, d) },
+	})
+	return c, nil
 }
 
 func (c *Cohere) Name() string { return "cohere/" + c.opts.Model }
@@ -110,97 +132,51 @@ func (c *Cohere) Rerank(ctx context.Context, query string, docs []string) ([]Rer
 	return out, nil
 }
 
+// hints turn a failed rerank call into advice.
+func (c *Cohere) hints() provider.Hints {
+	return provider.Hints{
+		0:   "check COHERE_BASE_URL and the network",
+		401: "the API key was rejected: check COHERE_API_KEY",
+		403: "the API key may not use this model: check COHERE_API_KEY and the rerank model (" + c.opts.Model + ")",
+		404: "no such model or endpoint: check the rerank model (" + c.opts.Model + ") and COHERE_BASE_URL",
+		400: "the request was refused: check the rerank model (" + c.opts.Model + ")",
+	}
+}
+
 func (c *Cohere) call(ctx context.Context, req cohereRequest) (*cohereResponse, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
-	url := c.opts.BaseURL + "/v2/rerank"
-	var lastErr error
-	for attempt := 0; attempt <= c.opts.Retries; attempt++ {
-		if attempt > 0 {
-			if err := c.sleep(ctx, backoff(attempt, lastErr)); err != nil {
-				return nil, err
-			}
-		}
-		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	var out cohereResponse
+	err = c.retry.Do(ctx, func(ctx context.Context) error {
+		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		hreq.Header.Set("Authorization", "Bearer "+c.opts.APIKey)
 		hreq.Header.Set("Content-Type", "application/json")
 		hreq.Header.Set("Accept", "application/json")
-		resp, err := c.opts.Client.Do(hreq)
+		resp, err := c.http.Do(hreq)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			lastErr = fmt.Errorf("POST %s: %w", url, err)
-			continue
+			return provider.Classify(ctx, "cohere rerank", nil, err, c.hints(), c.opts.APIKey)
 		}
-		data, rerr := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-		resp.Body.Close()
-		switch {
-		case rerr != nil:
-			lastErr = fmt.Errorf("POST %s: reading the response: %w", url, rerr)
-			continue
-		case resp.StatusCode == http.StatusOK:
-			var out cohereResponse
-			if err := json.Unmarshal(data, &out); err != nil {
-				return nil, fmt.Errorf("POST %s: unexpected response (%v): %.200s", url, err, data)
-			}
-			return &out, nil
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			lastErr = &httpError{status: resp.StatusCode, body: data, retryAfter: resp.Header.Get("Retry-After")}
-			continue
-		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-			return nil, fmt.Errorf("cohere rejected the API key (HTTP %d: %s); check COHERE_API_KEY", resp.StatusCode, apiMessage(data))
-		default:
-			return nil, fmt.Errorf("cohere rerank failed (HTTP %d: %s); model %s", resp.StatusCode, apiMessage(data), c.opts.Model)
+		if resp.StatusCode != http.StatusOK {
+			return provider.ResponseStatusError("cohere rerank", resp, c.hints(), c.opts.APIKey)
 		}
-	}
-	return nil, fmt.Errorf("cohere rerank failed after %d attempts: %w", c.opts.Retries+1, lastErr)
-}
-
-type httpError struct {
-	status     int
-	body       []byte
-	retryAfter string
-}
-
-func (e *httpError) Error() string {
-	return fmt.Sprintf("HTTP %d: %s", e.status, apiMessage(e.body))
-}
-
-// apiMessage extracts Cohere's {"message": "..."} or shows the body's start.
-func apiMessage(body []byte) string {
-	var m struct {
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(body, &m) == nil && m.Message != "" {
-		return m.Message
-	}
-	return fmt.Sprintf("%.200s", bytes.TrimSpace(body))
-}
-
-// backoff waits what Retry-After asks (up to a minute), else 0.5 s, 1 s, 2 s...
-func backoff(attempt int, last error) time.Duration {
-	var he *httpError
-	if errors.As(last, &he) && he.retryAfter != "" {
-		if s, err := strconv.Atoi(he.retryAfter); err == nil && s >= 0 {
-			return min(time.Duration(s)*time.Second, time.Minute)
+		defer resp.Body.Close()
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+		if err != nil {
+			return provider.Classify(ctx, "cohere rerank", nil, err, c.hints(), c.opts.APIKey)
 		}
-	}
-	return time.Duration(250<<attempt) * time.Millisecond
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
+		out = cohereResponse{}
+		if err := json.Unmarshal(data, &out); err != nil {
+			return &provider.ResponseError{Provider: "cohere rerank", Msg: fmt.Sprintf("%v: %s", err, provider.Shorten(string(data)))}
+		}
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	})
+	if err != nil {
+		return nil, err
 	}
+	return &out, nil
 }

@@ -79,3 +79,20 @@ func TestCohereErrors(t *testing.T) {
 		t.Errorf("503: %v", err)
 	}
 }
+
+// TestCohereKeyStaysOut: a gateway that echoes the key back in a 401 does
+// not get it printed, and the 401 is not retried.
+func TestCohereKeyStaysOut(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"message":"invalid api token: `+r.Header.Get("Authorization")+`"}`)
+	}))
+	defer srv.Close()
+	c, _ := NewCohere(CohereOptions{APIKey: "co-SECRET-abcdef123", BaseURL: srv.URL})
+	_, err := c.Rerank(context.Background(), "q", []string{"a"})
+	if err == nil || calls != 1 || strings.Contains(err.Error(), "co-SECRET-abcdef123") {
+		t.Fatalf("calls %d, err %v", calls, err)
+	}
+}
