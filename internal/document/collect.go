@@ -10,24 +10,6 @@ import (
 	"strings"
 )
 
-// extensions lists what [Load] reads, in the order messages show them.
-var extensions = []string{".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
-
-// Extensions returns the file extensions kura reads, e.g. ".txt".
-func Extensions() []string { return append([]string(nil), extensions...) }
-
-// Supported reports whether path has an extension [Load] can read. The check
-// is case-insensitive: README.TXT is a text file too.
-func Supported(path string) bool {
-	ext := strings.ToLower(filepath.Ext(path))
-	for _, e := range extensions {
-		if ext == e {
-			return true
-		}
-	}
-	return false
-}
-
 // Collect expands command-line arguments into the files to load.
 //
 // An argument may be a file, a directory or a glob pattern (filepath.Glob
@@ -74,7 +56,7 @@ func (c *collector) arg(arg string) {
 	case err == nil && fi.IsDir():
 		c.walk(arg)
 		if !c.found {
-			c.problem("%s: %w (no %s files in the directory)", slashClean(arg), ErrNoMatch, strings.Join(extensions, " "))
+			c.problem("%s: %w (no %s files in the directory)", slashClean(arg), ErrNoMatch, strings.Join(Extensions(), " "))
 		}
 	case err == nil:
 		c.add(arg)

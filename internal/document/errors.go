@@ -29,6 +29,16 @@ var (
 	ErrNoMatch = errors.New("nothing to read")
 )
 
+// Warning is a note about a file that loaded, such as an encoding chosen
+// on thin evidence: the text is used, but a person may want to check it.
+// Error() is one line, "path: warning: message".
+type Warning struct {
+	Path    string
+	Message string
+}
+
+func (w *Warning) Error() string { return w.Path + ": warning: " + w.Message }
+
 // SkipError reports a file that was not loaded at all. Error() is one line:
 //
 //	photos/a.png: skipped: unsupported extension ".png" (kura reads .txt .md .markdown .html .htm .jsonl)
