@@ -3,9 +3,9 @@ package ingest
 import (
 	"cmp"
 	"fmt"
-	"strings"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/lexical"
