@@ -1,12 +1,14 @@
 package document
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -23,25 +25,60 @@ import (
 // Paths are cleaned and use forward slashes; they are relative when the
 // argument was. A file reached by several arguments (or links) appears once,
 // at its first position. Each argument that yields nothing produces a
-// problem naming it; the other arguments are still collected.
-func Collect(args []string) (files []string, problems []error) {
+// problem naming it; the other arguments are still collected. Files a walk
+// passes over because kura does not read their type are listed too, so
+// that the caller can say so.
+func Collect(args []string) Collected {
 	c := &collector{seenFiles: map[string]bool{}, seenDirs: map[string]bool{}}
 	for _, arg := range args {
 		c.arg(arg)
 	}
-	return c.files, c.problems
+	return c.Collected
+}
+
+// Collected is what [Collect] found.
+type Collected struct {
+	Files    []string // files to load
+	Problems []error  // arguments that named nothing readable
+	// Unsupported are the files directory walks passed over because no
+	// loader reads their extension (hidden files are not listed).
+	Unsupported []string
+}
+
+// ExtCount is how many files of one extension were passed over.
+type ExtCount struct {
+	Ext     string // lower case with the dot, or "" for none
+	Count   int
+	Example string // the first such file
+}
+
+// UnsupportedByExt groups Unsupported by extension, most frequent first.
+func (c Collected) UnsupportedByExt() []ExtCount {
+	var out []ExtCount
+	at := map[string]int{}
+	for _, p := range c.Unsupported {
+		ext := strings.ToLower(path.Ext(p))
+		i, ok := at[ext]
+		if !ok {
+			i = len(out)
+			at[ext] = i
+			out = append(out, ExtCount{Ext: ext, Example: p})
+		}
+		out[i].Count++
+	}
+	slices.SortStableFunc(out, func(a, b ExtCount) int { return cmp.Compare(b.Count, a.Count) })
+	return out
 }
 
 type collector struct {
-	files     []string
-	problems  []error
+	Collected
 	seenFiles map[string]bool // real paths of collected files
 	seenDirs  map[string]bool // real paths of walked directories
 	found     bool            // the current argument named at least one file, new or not
 }
 
 func (c *collector) problem(format string, a ...any) {
-	c.problems = append(c.problems, fmt.Errorf(format, a...))
+	c.Problems = append(c.Problems, fmt.Errorf(format, a...))
 }
 
 func (c *collector) arg(arg string) {
@@ -87,7 +124,7 @@ func (c *collector) add(p string) {
 		return
 	}
 	c.seenFiles[key] = true
-	c.files = append(c.files, slashClean(p))
+	c.Files = append(c.Files, slashClean(p))
 }
 
 // walk adds the supported files under dir. Only entries below dir are
@@ -134,6 +171,8 @@ func (c *collector) walk(dir string) {
 			c.walk(p)
 		case typ.IsRegular() && Supported(name):
 			c.add(p)
+		case typ.IsRegular():
+			c.Unsupported = append(c.Unsupported, slashClean(p))
 		}
 	}
 }
