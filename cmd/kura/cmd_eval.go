@@ -135,7 +135,7 @@ func runEval(cmd *cobra.Command, g *globalOptions, o *evalOptions) error {
 			}
 			p = &prepared{coll: coll}
 			colls[name] = p
-			oe, err := queryEmbedder(g, coll.Schema(), &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
+			oe, err := queryEmbedder(g, coll, &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
 				fmt.Fprintln(cmd.ErrOrStderr(), msg)
 			})
 			if err != nil {

@@ -88,7 +88,7 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 	}
 	defer coll.Close()
 
-	emb, err := queryEmbedder(g, coll.Schema(), &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
+	emb, err := queryEmbedder(g, coll, &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
 		fmt.Fprintln(cmd.ErrOrStderr(), msg)
 	})
 	if err != nil {
@@ -135,14 +135,9 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 // as for ingest. Queries are embedded in query mode (Cohere's and OCI's
 // search_query) and are not cached: the cache would save little, and
 // search must not wait for an ingest holding the cache file.
-func queryEmbedder(g *globalOptions, schema store.Schema, o *embedderOptions, explicit bool, note func(string)) (*openedEmbedder, error) {
-	name, model, dim := schema.Embedder.Name, schema.Embedder.Model, schema.Embedder.Dim
-	if name != "hash" && dim == embed.NativeDim(name, model) {
-		dim = 0 // the model's own length: do not ask for a shortened one
-	} else if name != "hash" && embed.NativeDim(name, model) == 0 {
-		dim = 0 // unknown model: its length is learnt, and checked below
-	}
-	cfg := o.configFor(name, model, dim)
+func queryEmbedder(g *globalOptions, coll store.Collection, o *embedderOptions, explicit bool, note func(string)) (*openedEmbedder, error) {
+	schema := coll.Schema()
+	cfg := o.collectionConfig(schema)
 	if explicit {
 		cfg = o.config()
 	}
@@ -150,7 +145,7 @@ func queryEmbedder(g *globalOptions, schema store.Schema, o *embedderOptions, ex
 	if err != nil {
 		return nil, err
 	}
-	if err := ingest.CheckEmbedder(schema, emb.Info()); err != nil {
+	if err := ingest.CheckEmbedder(coll.Name(), schema, emb.Info()); err != nil {
 		emb.close()
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitCode(err)
 	if !errors.Is(err, errReported) {
-		fmt.Fprintf(stderr, "kura: %v\n", err)
+		fmt.Fprintf(stderr, "kura: %s\n", errorText(err))
 	}
 	return code
 }

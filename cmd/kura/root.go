@@ -294,6 +294,16 @@ func validFieldName(s string) bool {
 	return s != ""
 }
 
+// sourceRoot is the directory sources are named relative to (see
+// document.Namer): the one holding the data directory.
+func (g *globalOptions) sourceRoot() string {
+	abs, err := filepath.Abs(g.DataDir)
+	if err != nil {
+		return "."
+	}
+	return filepath.Dir(abs)
+}
+
 // absData is the data directory as an absolute path, for messages; on
 // Milvus, the server and database.
 func (g *globalOptions) absData() string {

@@ -261,25 +261,31 @@ func badUTF16(b []byte, bigEndian bool) int {
 var signatures = []struct {
 	magic string
 	what  string
+	ext   string // the extension of a loader that reads it, if kura has one
+	fix   string // what to do otherwise
 }{
-	{"\x89PNG\r\n\x1a\n", "a PNG image"},
-	{"\xFF\xD8\xFF", "a JPEG image"},
-	{"GIF87a", "a GIF image"},
-	{"GIF89a", "a GIF image"},
-	{"%PDF-", "a PDF document; kura does not read PDF, extract its text first"},
-	{"PK\x03\x04", "a ZIP archive or Office document; export it as text or HTML first"},
-	{"\x1f\x8b", "gzip-compressed data; decompress it first"},
+	{"\x89PNG\r\n\x1a\n", "a PNG image", "", "kura reads text, not images"},
+	{"\xFF\xD8\xFF", "a JPEG image", "", "kura reads text, not images"},
+	{"GIF87a", "a GIF image", "", "kura reads text, not images"},
+	{"GIF89a", "a GIF image", "", "kura reads text, not images"},
+	{"%PDF-", "a PDF document", ".pdf", "extract its text first"},
+	{"PK\x03\x04", "a ZIP archive or Office document", "", "export it as text or HTML first"},
+	{"\x1f\x8b", "gzip-compressed data", "", "decompress it first"},
 }
 
 func sniffBinary(data []byte) error {
 	for _, s := range signatures {
 		if bytes.HasPrefix(data, []byte(s.magic)) {
-			return skip(ErrBinary, "binary content ("+s.what+")")
+			fix := s.fix
+			if s.ext != "" && Supported(s.ext) {
+				fix = "give it the " + s.ext + " extension to have it read as such"
+			}
+			return skip(ErrBinary, "binary content ("+s.what+"); "+fix)
 		}
 	}
 	head := data[:min(len(data), sniffLen)]
 	if i := bytes.IndexByte(head, 0); i >= 0 {
-		return skip(ErrBinary, fmt.Sprintf("binary content (NUL byte at offset %d)", i))
+		return skip(ErrBinary, fmt.Sprintf("binary content (NUL byte at offset %d); a text file has none: if it is UTF-16 without a byte order mark, save it as UTF-8", i))
 	}
 	ctl := 0
 	for _, c := range head {
@@ -288,7 +294,7 @@ func sniffBinary(data []byte) error {
 		}
 	}
 	if share := float64(ctl) / float64(len(head)); share > maxControlShare {
-		return skip(ErrBinary, fmt.Sprintf("binary content (%.0f%% control characters in the first %d bytes)", share*100, len(head)))
+		return skip(ErrBinary, fmt.Sprintf("binary content (%.0f%% control characters in the first %d bytes); not a text file", share*100, len(head)))
 	}
 	return nil
 }

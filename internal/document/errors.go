@@ -25,6 +25,10 @@ var (
 	ErrNoDocuments = errors.New("no documents")
 	// ErrBadRecord: one JSONL line could not become a Document.
 	ErrBadRecord = errors.New("bad record")
+	// ErrNoTextField: a JSONL line has no field of the text field's name;
+	// the problem lists the fields it has, so the caller can say how to
+	// choose another.
+	ErrNoTextField = errors.New("no text field")
 	// ErrNoMatch: a [Collect] argument named nothing loadable.
 	ErrNoMatch = errors.New("nothing to read")
 )

@@ -21,21 +21,24 @@ type format struct {
 
 // formats lists every file type kura reads, in the order messages name
 // them. A new format (PDF, Office documents) is one more entry here and a
-// loader in a file of its own.
-var formats = []format{
-	{[]string{".txt"}, loadText},
-	{[]string{".md", ".markdown"}, loadMarkdown},
-	{[]string{".html", ".htm"}, loadHTML},
-	{[]string{".jsonl"}, loadJSONL},
+// loader in a file of its own. (A function, not a variable: loaders
+// refer back to Supported, which a variable's initializer cannot allow.)
+func formats() []format {
+	return []format{
+		{[]string{".txt"}, loadText},
+		{[]string{".md", ".markdown"}, loadMarkdown},
+		{[]string{".html", ".htm"}, loadHTML},
+		{[]string{".jsonl"}, loadJSONL},
+	}
 }
 
 // formatOf returns the format that reads path, by its extension
 // (case-insensitive: README.TXT is a text file too), or nil.
 func formatOf(path string) *format {
 	ext := strings.ToLower(filepath.Ext(path))
-	for i := range formats {
-		if slices.Contains(formats[i].exts, ext) {
-			return &formats[i]
+	for _, f := range formats() {
+		if slices.Contains(f.exts, ext) {
+			return &f
 		}
 	}
 	return nil
@@ -44,7 +47,7 @@ func formatOf(path string) *format {
 // Extensions returns the file extensions kura reads, e.g. ".txt".
 func Extensions() []string {
 	var out []string
-	for _, f := range formats {
+	for _, f := range formats() {
 		out = append(out, f.exts...)
 	}
 	return out

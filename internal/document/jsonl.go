@@ -57,22 +57,22 @@ func parseRecord(line, textField string) (Document, string, error) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return Document{}, "invalid JSON: " + jsonErrText(err), err
+		return Document{}, "invalid JSON: " + jsonErrText(err) + `; each line must be one JSON object such as {"text": "..."}`, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Document{}, "invalid JSON: more data after the first value (one object per line)", nil
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return Document{}, fmt.Sprintf("not a JSON object but %s", jsonKind(v)), nil
+		return Document{}, fmt.Sprintf("not a JSON object but %s; each line must be one JSON object such as {%q: \"...\"}", jsonKind(v), textField), nil
 	}
 	raw, ok := obj[textField]
 	if !ok {
-		return Document{}, fmt.Sprintf("no %q field (fields: %s; choose one with --text-field)", textField, fieldList(obj)), nil
+		return Document{}, fmt.Sprintf("no %q field (the line has: %s)", textField, fieldList(obj)), ErrNoTextField
 	}
 	text, ok := raw.(string)
 	if !ok {
-		return Document{}, fmt.Sprintf("%q is %s, not a string", textField, jsonKind(raw)), nil
+		return Document{}, fmt.Sprintf("%q is %s, not a string; the text must be a JSON string", textField, jsonKind(raw)), nil
 	}
 	if isBlank(text) {
 		return Document{}, fmt.Sprintf("%q is empty", textField), nil
