@@ -10,6 +10,7 @@ import (
 	"github.com/kura-rag/kura/internal/ingest"
 	"github.com/kura-rag/kura/internal/split"
 	"github.com/kura-rag/kura/internal/store"
+	"github.com/kura-rag/kura/internal/store/filter"
 )
 
 // Exit statuses. Scripts can tell "bad usage" from "ran, but skipped some
@@ -58,10 +59,13 @@ func exitCode(err error) int {
 
 func errIsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
-// plural says "1 file", "2 files".
+// plural says "1 file", "2 files", "3 queries".
 func plural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ey") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
@@ -94,8 +98,15 @@ func errorText(err error) string {
 		return fmt.Sprintf("%s %s: collection %s was created with %s %s, and a collection's %s is fixed when it is created; to get %s, ingest into a new collection (--collection NEW_NAME), or drop this one (kura collection drop %s) and ingest again; or leave %s out",
 			flag, se.Requested, se.Collection, se.Setting, se.Stored, se.Setting, se.Requested, se.Collection, flag)
 	}
+	var syntax *filter.SyntaxError
+	if errors.As(err, &syntax) {
+		return err.Error() + "\n" + filterHelp
+	}
 	return problemText(err)
 }
+
+// filterHelp follows a filter syntax error.
+const filterHelp = `--filter takes a Milvus boolean expression, e.g. 'year > 2020 and team == "beta"' or 'source like "docs/%"'; strings in double quotes, and, or, not, in [...], like, is null (see 'kura search --help')`
 
 // problemText is a skipped item's message with the flag that helps, when
 // one does.

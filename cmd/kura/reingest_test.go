@@ -18,7 +18,7 @@ import (
 
 type fullSummary struct {
 	Files, Skipped, Problems, Warnings, Chunks, Added, Updated, Unchanged, Removed, Embedded int
-	Unsupported                                                                             []string
+	Unsupported                                                                              []string
 }
 
 func ingestFull(t *testing.T, wantCode int, args ...string) fullSummary {
