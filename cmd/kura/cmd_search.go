@@ -38,7 +38,7 @@ func newSearchCommand(g *globalOptions) *cobra.Command {
 		Short: "Search a collection",
 		Long: `Embed QUERY with the collection's own embedder and print the top-k chunks.
 With --json, one JSON object per hit per line:
-  {"id": 42, "score": 0.83, "entity": {"text": "...", "source": "..."}}
+  {"id":6137778378354619691,"score":13.81,"entity":{"source":"docs/a.md","text":"..."}}
 With --queries FILE.jsonl (lines {"id": "...", "query": "..."}), one line per query:
   {"query_id": "...", "hits": [ ...hit objects... ]}
 Search types (--search-type): dense (vectors), bm25 (full text), hybrid (both,

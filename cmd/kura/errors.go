@@ -114,7 +114,7 @@ func problemText(err error) string {
 	var chunk *ingest.ChunkError
 	switch {
 	case errors.As(err, &chunk) && strings.Contains(chunk.Err.Error(), "text field allows"):
-		return err.Error() + " (--splitter ja, or a smaller --chunk-size)"
+		return err.Error() + ": use --splitter ja or a smaller --chunk-size"
 	case errors.Is(err, document.ErrNoTextField):
 		return err.Error() + "; choose the field that holds the text with --text-field"
 	}

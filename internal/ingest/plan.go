@@ -351,7 +351,7 @@ func (r *run) chunk(l loaded) ([]store.Row, FileReport) {
 		for i, text := range chunks {
 			if len(text) > r.limit {
 				r.problem(&ChunkError{Source: l.in.Source, Doc: docID, Index: i, Total: len(chunks),
-					Err: fmt.Errorf("it is %d bytes (%d characters) and the collection's text field allows %d bytes; split into smaller chunks (the ja splitter, or a smaller chunk size)", len(text), utf8.RuneCountInString(text), r.limit)}, false)
+					Err: fmt.Errorf("it is %d bytes (%d characters) and the collection's text field allows %d bytes; it needs smaller chunks", len(text), utf8.RuneCountInString(text), r.limit)}, false)
 				continue
 			}
 			id := ChunkID(r.opts.Collection, l.in.Source, docID, text)
