@@ -188,3 +188,46 @@ func TestScopeAgreesWithCollect(t *testing.T) {
 		t.Error("Scope of notes/**/*.md misjudges deleted files")
 	}
 }
+
+// FuzzScopeAgreesWithCollect: for any glob, Scope and Collect agree on the
+// files of a small tree.
+func FuzzScopeAgreesWithCollect(f *testing.F) {
+	for _, s := range []string{"docs/*", "**", "notes/**/*.md", "*/*/*.txt", "docs/e?", "[dn]*", "**/.x*", "docs/**/b.md"} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	files := []string{"docs/a.md", "docs/en/b.md", "docs/en/c.txt", "docs/en/img.png", "docs/.git/x.md",
+		"docs/ja/.hidden.md", "notes/x.md", "notes/y.txt", "notes/sub/z.md", "notes/sub/.x.md"}
+	for _, name := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			f.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			f.Fatal(err)
+		}
+	}
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		f.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	f.Fuzz(func(t *testing.T, pattern string) {
+		if !isGlob(pattern) || strings.HasPrefix(pattern, "/") || strings.Contains(pattern, "..") || strings.Contains(pattern, "\\") {
+			return // stay inside the tree, and on globs
+		}
+		if _, err := os.Stat(pattern); err == nil {
+			return // names an existing file or directory literally
+		}
+		collected := map[string]bool{}
+		for _, p := range Collect([]string{pattern}).Files {
+			collected[p] = true
+		}
+		in := Scope([]string{pattern})
+		for _, name := range files {
+			if got := in(name); got != collected[name] {
+				t.Fatalf("pattern %q, %s: Scope says %v, Collect %v", pattern, name, got, collected[name])
+			}
+		}
+	})
+}

@@ -81,15 +81,6 @@ func (n *Namer) Path(source string) string {
 	return filepath.Join(n.root, p)
 }
 
-func hiddenDir(elems []string) bool {
-	for _, e := range elems[:len(elems)-1] {
-		if strings.HasPrefix(e, ".") {
-			return true
-		}
-	}
-	return false
-}
-
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -143,6 +134,7 @@ func Scope(args []string) func(path string) bool {
 		base     string   // a directory, a glob's literal prefix, or a file
 		pattern  []string // glob elements after base; nil for a directory or file
 		dir      bool
+		star     bool // the glob has "**"
 		wantDots bool // the glob's last element asks for hidden files
 	}
 	var scopes []scope
@@ -172,7 +164,8 @@ func Scope(args []string) func(path string) bool {
 			}
 			real, err := realPath(filepath.FromSlash(base))
 			if err == nil {
-				scopes = append(scopes, scope{base: real, pattern: elems[n:], wantDots: strings.HasPrefix(elems[len(elems)-1], ".")})
+				scopes = append(scopes, scope{base: real, pattern: elems[n:], star: strings.Contains(arg, "**"),
+					wantDots: strings.HasPrefix(elems[len(elems)-1], ".")})
 			}
 		default:
 			real, err := realPath(arg)
@@ -214,14 +207,22 @@ func Scope(args []string) func(path string) bool {
 					continue
 				}
 				elems := strings.Split(filepath.ToSlash(rel), "/")
-				if hiddenDir(elems) && !slices.ContainsFunc(s.pattern, func(e string) bool { return strings.HasPrefix(e, ".") }) {
-					continue // globs do not enter hidden directories
+				if s.star {
+					// "**" globs match files only, and never hidden
+					// entries (see globStar).
+					if !slices.ContainsFunc(elems, func(e string) bool { return strings.HasPrefix(e, ".") }) && matchElems(s.pattern, elems) {
+						return true
+					}
+					continue
 				}
 				if matchElems(s.pattern, elems) && (s.wantDots || !strings.HasPrefix(path.Base(rel), ".")) {
 					return true
 				}
 				// A glob that matches a directory walks it.
 				for k := 1; k < len(elems); k++ {
+					if !s.wantDots && strings.HasPrefix(elems[k-1], ".") {
+						continue
+					}
 					if matchElems(s.pattern, elems[:k]) && walked(elems[k:]) {
 						return true
 					}
