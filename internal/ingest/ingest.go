@@ -323,11 +323,16 @@ type pendingSource struct {
 	stale     []int64
 }
 
+// loaded is a file after loading and diffing against the store, both
+// done by a loader worker so that files are read and compared in
+// parallel; the planner consumes them in input order.
 type loaded struct {
 	in       Input
 	docs     []document.Document
-	problems []error
-	err      error
+	problems []error // from loading
+	err      error   // the file was skipped
+	diff     fileDiff
+	diffErr  error // reading the store failed: fatal
 }
 
 // writeItem is a batch of rows with their vectors to store, or (rows ==
@@ -341,6 +346,11 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 	// The writer stops only when the caller cancels (Ctrl-C): batches that
 	// were embedded before another batch failed are paid for and get stored.
 	caller := ctx
+	// loadWG lets the run return only once no loader touches it any more;
+	// the loaders stop when ctx is cancelled, which the next defer does
+	// first.
+	var loadWG sync.WaitGroup
+	defer loadWG.Wait()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -353,10 +363,13 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 		embedWorkers = runtime.GOMAXPROCS(0)
 	}
 
-	// Loaders: results come back in input order through per-file channels,
-	// so logs and chunk order are deterministic whatever the scheduling.
+	// Loaders (which also split and diff against the store): results come
+	// back in input order through per-file channels, so logs and chunk
+	// order are deterministic whatever the scheduling.
 	order := make(chan chan loaded, workers*2)
+	loadWG.Add(1)
 	go func() {
+		defer loadWG.Done()
 		defer close(order)
 		sem := make(chan struct{}, workers)
 		for _, in := range inputs {
@@ -371,10 +384,17 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 			case <-ctx.Done():
 				return
 			}
+			loadWG.Add(1)
 			go func(in Input) {
+				defer loadWG.Done()
 				defer func() { <-sem }()
-				docs, problems, err := in.Load()
-				res <- loaded{in: in, docs: docs, problems: problems, err: err}
+				l := loaded{in: in}
+				l.docs, l.problems, l.err = in.Load()
+				if l.err == nil {
+					l.diff, l.diffErr = r.diff(ctx, l)
+					l.docs = nil // the rows hold what is needed
+				}
+				res <- l
 			}(in)
 		}
 	}()

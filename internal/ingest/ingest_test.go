@@ -40,7 +40,7 @@ func (c *countingEmbedder) Embed(ctx context.Context, texts []string, mode embed
 	return vs, err
 }
 
-func newEmbedder(t *testing.T) *countingEmbedder {
+func newEmbedder(t testing.TB) *countingEmbedder {
 	h, err := embed.NewHash(64)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func testOptions() Options {
 	return o
 }
 
-func openStore(t *testing.T, dir string) store.Store {
+func openStore(t testing.TB, dir string) store.Store {
 	st, err := local.Open(dir, local.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -518,4 +518,40 @@ func TestExplicitSettingsMustMatch(t *testing.T) {
 	f(SettingAnalyzer, func(o *Options) { o.Text.Analyzer = "english" }, "analyzer bigram, not english")
 	f(SettingContext, func(o *Options) { o.EmbedTitle = false }, "context both, not bm25")
 	f(SettingNList, func(o *Options) { o.Index.Params = map[string]int{"nlist": 64} }, "nlist unset (index FLAT), not 64")
+}
+
+type failingStore struct{ store.Store }
+type failingColl struct{ store.Collection }
+
+func (s failingStore) Open(ctx context.Context, name string) (store.Collection, error) {
+	c, err := s.Store.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return failingColl{c}, nil
+}
+
+func (failingColl) SourceIDs(context.Context, string) ([]int64, error) {
+	return nil, errors.New("disk on fire")
+}
+
+// TestRunStoreReadFailure: a store that cannot be read mid-run stops the
+// run with its error, without leaving loaders behind (no deadlock, no
+// race).
+func TestRunStoreReadFailure(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	if _, err := Run(ctx, st, newEmbedder(t), []Input{memInput("a.txt", "本文です。")}, testOptions()); err != nil {
+		t.Fatal(err)
+	}
+	var inputs []Input
+	for i := range 50 {
+		inputs = append(inputs, memInput(fmt.Sprintf("f%d.txt", i), paragraphs(fmt.Sprint(i), 3)))
+	}
+	opts := testOptions()
+	opts.Workers = 2
+	_, err := Run(ctx, failingStore{st}, newEmbedder(t), inputs, opts)
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("got %v", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/kura-rag/kura/internal/document"
@@ -57,9 +58,12 @@ func (r *run) plan(ctx context.Context, order <-chan chan loaded, batches chan<-
 			r.problem(l.err, true)
 			continue
 		}
-		d, err := r.diff(ctx, l)
-		if err != nil {
-			return err
+		if l.diffErr != nil {
+			return l.diffErr
+		}
+		d := l.diff
+		for _, p := range d.problems {
+			r.problem(p, false)
 		}
 
 		r.mu.Lock()
@@ -103,7 +107,8 @@ func (r *run) plan(ctx context.Context, order <-chan chan loaded, batches chan<-
 
 // fileDiff is what a file's chunks need.
 type fileDiff struct {
-	report  FileReport
+	report   FileReport
+	problems []error // chunks that cannot be stored
 	direct  []store.Row // rows to store with a vector already known
 	embed   []store.Row // rows to embed first
 	updated []int64     // ids of stored rows re-stored for a metadata change
@@ -118,8 +123,8 @@ type fileDiff struct {
 // embedded text equals a stale row's (a file taken over from an alias)
 // reuses that row's vector.
 func (r *run) diff(ctx context.Context, l loaded) (fileDiff, error) {
-	rows, report := r.chunk(l)
-	d := fileDiff{report: report}
+	rows, report, problems := r.chunk(l)
+	d := fileDiff{report: report, problems: problems}
 	have := map[int64]bool{}
 	if r.existing != nil {
 		ids, err := r.storedIDs(ctx, l.in)
@@ -319,27 +324,60 @@ func (r *run) reuseVectors(ctx context.Context, fresh []store.Row, stale []int64
 }
 
 // sameFields reports whether a row's metadata equals a stored entity's
-// (whose "text" is not metadata). Both sides are compared as JSON, which
-// is how stores keep them: an int64 from --set and a json.Number read back
+// (whose "text" is not metadata). Values are compared as JSON, which is
+// how stores keep them: an int64 from --set and the json.Number read back
 // are the same value.
 func sameFields(fields, entity map[string]any) bool {
-	old := make(map[string]any, len(entity))
-	for k, v := range entity {
-		if k != "text" {
-			old[k] = v
-		}
+	n := len(entity)
+	if _, ok := entity["text"]; ok {
+		n--
 	}
-	if len(old) != len(fields) {
+	if n != len(fields) {
 		return false
 	}
-	a, err1 := json.Marshal(fields)
-	b, err2 := json.Marshal(old)
+	for k, v := range fields {
+		old, ok := entity[k]
+		if !ok || !sameJSON(v, old) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameJSON compares a value about to be stored with one read back from a
+// store. The common scalars are compared directly; anything else (nested
+// JSONL values) through its JSON encoding.
+func sameJSON(v, stored any) bool {
+	switch v := v.(type) {
+	case string:
+		s, ok := stored.(string)
+		return ok && s == v
+	case bool:
+		b, ok := stored.(bool)
+		return ok && b == v
+	case nil:
+		return stored == nil
+	case int:
+		n, ok := stored.(json.Number)
+		return ok && string(n) == strconv.Itoa(v)
+	case int64:
+		n, ok := stored.(json.Number)
+		return ok && string(n) == strconv.FormatInt(v, 10)
+	case json.Number:
+		n, ok := stored.(json.Number)
+		if ok && n == v {
+			return true
+		}
+	}
+	a, err1 := json.Marshal(v)
+	b, err2 := json.Marshal(stored)
 	return err1 == nil && err2 == nil && bytes.Equal(a, b)
 }
 
 // chunk splits a loaded file into rows without vectors, one per distinct
-// chunk, and reports oversized chunks.
-func (r *run) chunk(l loaded) ([]store.Row, FileReport) {
+// chunk, and returns the oversized chunks as problems.
+func (r *run) chunk(l loaded) ([]store.Row, FileReport, []error) {
+	var problems []error
 	report := FileReport{Source: l.in.Source, Documents: len(l.docs)}
 	seen := map[int64]bool{}
 	var rows []store.Row
@@ -350,8 +388,8 @@ func (r *run) chunk(l loaded) ([]store.Row, FileReport) {
 		chunks := r.splitter.Split(doc.Text)
 		for i, text := range chunks {
 			if len(text) > r.limit {
-				r.problem(&ChunkError{Source: l.in.Source, Doc: docID, Index: i, Total: len(chunks),
-					Err: fmt.Errorf("it is %d bytes (%d characters) and the collection's text field allows %d bytes; it needs smaller chunks", len(text), utf8.RuneCountInString(text), r.limit)}, false)
+				problems = append(problems, &ChunkError{Source: l.in.Source, Doc: docID, Index: i, Total: len(chunks),
+					Err: fmt.Errorf("it is %d bytes (%d characters) and the collection's text field allows %d bytes; it needs smaller chunks", len(text), utf8.RuneCountInString(text), r.limit)})
 				continue
 			}
 			id := ChunkID(r.opts.Collection, l.in.Source, docID, text)
@@ -373,7 +411,7 @@ func (r *run) chunk(l loaded) ([]store.Row, FileReport) {
 	r.mu.Unlock()
 	r.progress.Chunks.Add(int64(len(rows)))
 	r.progress.Bytes.Add(nbytes)
-	return rows, report
+	return rows, report, problems
 }
 
 // reservedFields are the schema's fixed fields; metadata may not shadow them.
