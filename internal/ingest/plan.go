@@ -108,11 +108,11 @@ func (r *run) plan(ctx context.Context, order <-chan chan loaded, batches chan<-
 // fileDiff is what a file's chunks need.
 type fileDiff struct {
 	report   FileReport
-	problems []error // chunks that cannot be stored
-	direct  []store.Row // rows to store with a vector already known
-	embed   []store.Row // rows to embed first
-	updated []int64     // ids of stored rows re-stored for a metadata change
-	stale   []int64     // stored rows the file no longer has
+	problems []error     // chunks that cannot be stored
+	direct   []store.Row // rows to store with a vector already known
+	embed    []store.Row // rows to embed first
+	updated  []int64     // ids of stored rows re-stored for a metadata change
+	stale    []int64     // stored rows the file no longer has
 }
 
 // diff compares a loaded file's chunks with the rows stored for its
