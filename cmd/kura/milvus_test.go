@@ -280,3 +280,24 @@ func TestMilvusUnreachable(t *testing.T) {
 		t.Errorf("bad --consistency: exit %d: %s", code, errs)
 	}
 }
+
+// TestMilvusMetadataUpdate: a changed --set value re-stores every chunk
+// with its stored vector, read back from Milvus; nothing is embedded.
+func TestMilvusMetadataUpdate(t *testing.T) {
+	srv := milvusFake(t)
+	dir := corpus(t)
+	docs := filepath.Join(dir, "docs")
+	first := ingestFull(t, 0, "--context", "bm25", "--set", "team=alpha", docs)
+	srv.Reset()
+	second := ingestFull(t, 0, "--set", "team=beta", docs)
+	if second.Updated != first.Added || second.Embedded != 0 || second.Added != 0 || second.Removed != 0 {
+		t.Fatalf("metadata update on Milvus: %+v (first %+v)", second, first)
+	}
+	if len(srv.Calls("Insert", "Upsert")) == 0 {
+		t.Fatal("no rows were written")
+	}
+	out := mustKura(t, "search", "--json", "-k", "20", "--filter", `team == "beta"`, "GitOps")
+	if n := strings.Count(out, "\n"); n != first.Added {
+		t.Fatalf("%d chunks have the new metadata, want %d", n, first.Added)
+	}
+}
