@@ -39,3 +39,30 @@ func BenchmarkReingestUnchanged(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReingestUnchangedFiles is the same for 300 small files, where
+// the loaders read and compare files in parallel.
+func BenchmarkReingestUnchangedFiles(b *testing.B) {
+	ctx := context.Background()
+	st := openStore(b, b.TempDir())
+	h := newEmbedder(b)
+	var in []Input
+	for i := range 300 {
+		in = append(in, memInput(fmt.Sprintf("notes/n%03d.md", i), fmt.Sprintf("---\ntitle: メモ%d\nyear: %d\n---\n%s", i, 2000+i%20, paragraphs(fmt.Sprint(i), 10))))
+	}
+	opts := testOptions()
+	opts.BatchSize = 96
+	opts.Text = store.TextSpec{Analyzer: "bigram", Fields: []string{"title"}}
+	first, err := Run(ctx, st, h, in, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		sum, err := Run(ctx, st, h, in, opts)
+		if err != nil || sum.Unchanged != first.Chunks {
+			b.Fatalf("%+v %v", sum, err)
+		}
+	}
+}
