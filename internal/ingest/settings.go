@@ -158,6 +158,11 @@ func checkSettings(coll store.Collection, opts Options) error {
 				// is adopted from this run (see Run).
 				c.Embed = want.Embed
 			}
+			if _, ok := coll.(store.TextSearcher); !ok {
+				// No text index (Milvus): titles in BM25 terms mean
+				// nothing there, so only the embedded half counts.
+				c.BM25 = want.BM25
+			}
 			stored, requested = c.String(), want.String()
 		default:
 			// Embedder and dimension are checked for every run by
