@@ -93,7 +93,8 @@ func errorText(err error) string {
 	if errors.As(err, &se) {
 		flag := settingFlag[se.Setting]
 		if se.Setting == ingest.SettingEmbedder || se.Setting == ingest.SettingDim {
-			return fmt.Sprintf("%v (leave --embedder, --embed-model and --dim out to use the collection's own, or use --collection NEW_NAME)", err)
+			return fmt.Sprintf("collection %s was built with embedder %s, and this command uses %s; vectors of different embedders or dimensions cannot be compared: leave --embedder, --embed-model and --dim out to use the collection's own, or ingest into a new collection (--collection NEW_NAME)",
+				se.Collection, se.Stored, se.Requested)
 		}
 		return fmt.Sprintf("%s %s: collection %s was created with %s %s, and a collection's %s is fixed when it is created; to get %s, ingest into a new collection (--collection NEW_NAME), or drop this one (kura collection drop %s) and ingest again; or leave %s out",
 			flag, se.Requested, se.Collection, se.Setting, se.Stored, se.Setting, se.Requested, se.Collection, flag)
