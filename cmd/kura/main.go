@@ -33,13 +33,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
 	code := exitCode(err)
 	if !errors.Is(err, errReported) {
-		fmt.Fprintf(stderr, "kura: %s\n", errorText(err))
+		msg := errorText(err)
+		if code == exitUsage && cmd != nil && !strings.Contains(msg, "--help") {
+			// Every usage error points at the help of the command that
+			// was run, by its full path.
+			msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
+		}
+		fmt.Fprintf(stderr, "kura: %s\n", msg)
 	}
 	return code
 }
