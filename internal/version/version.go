@@ -60,7 +60,7 @@ func Get() Info {
 	return info
 }
 
-// String is one line: "kura v1.2.0 (commit 0123abcd, 2026-01-02T03:04:05Z, modified) go1.26.0".
+// String is one line: "kura v1.2.0 (commit 0123456789ab, 2026-01-02T03:04:05Z, modified) go1.26.0".
 func (i Info) String() string {
 	s := "kura " + i.Version
 	if i.Commit != "" {
@@ -76,6 +76,8 @@ func (i Info) String() string {
 			s += ", modified"
 		}
 		s += ")"
+	} else {
+		s += " (commit unknown)" // built without VCS information or -ldflags
 	}
 	return fmt.Sprintf("%s %s", s, i.Go)
 }
