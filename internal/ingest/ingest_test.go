@@ -555,3 +555,32 @@ func TestRunStoreReadFailure(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestReingestNoSpuriousUpdates: metadata of every JSON shape reads back
+// equal, so an unchanged re-ingest rewrites nothing.
+func TestReingestNoSpuriousUpdates(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, t.TempDir())
+	emb := newEmbedder(t)
+	jsonl := strings.Join([]string{
+		`{"id": "a", "title": "<b>&題</b>", "text": "本文その一です。", "big": 9007199254740993, "f": 4.50, "neg": -0, "e": 1e3, "ok": true, "none": null}`,
+		`{"id": "b", "text": "本文その二です。", "nested": {"k": [1, "two", {"x": null}], "z": 1.0}, "list": [], "obj": {}, "s": "\u2028 line\u00a0sep"}`,
+		`{"id": "c", "text": "本文その三です。", "year": 2021, "tags": ["a", "b"], "unicode": "ｺﾒﾝﾄ 😀"}`,
+	}, "\n")
+	in := []Input{{Source: "c.jsonl", Load: func() ([]document.Document, []error, error) {
+		return document.LoadBytes("c.jsonl", []byte(jsonl), document.LoadOptions{})
+	}}}
+	opts := testOptions()
+	opts.Set = map[string]any{"team": "alpha", "n": int64(3), "r": 0.25, "flag": false}
+	first, err := Run(ctx, st, emb, in, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Run(ctx, st, emb, in, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Updated != 0 || again.Unchanged != first.Chunks || again.Added+again.Removed+again.Embedded != 0 {
+		t.Fatalf("unchanged re-ingest wrote something: %+v", again)
+	}
+}
