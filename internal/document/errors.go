@@ -25,9 +25,23 @@ var (
 	ErrNoDocuments = errors.New("no documents")
 	// ErrBadRecord: one JSONL line could not become a Document.
 	ErrBadRecord = errors.New("bad record")
+	// ErrNoTextField: a JSONL line has no field of the text field's name;
+	// the problem lists the fields it has, so the caller can say how to
+	// choose another.
+	ErrNoTextField = errors.New("no text field")
 	// ErrNoMatch: a [Collect] argument named nothing loadable.
 	ErrNoMatch = errors.New("nothing to read")
 )
+
+// Warning is a note about a file that loaded, such as an encoding chosen
+// on thin evidence: the text is used, but a person may want to check it.
+// Error() is one line, "path: warning: message".
+type Warning struct {
+	Path    string
+	Message string
+}
+
+func (w *Warning) Error() string { return w.Path + ": warning: " + w.Message }
 
 // SkipError reports a file that was not loaded at all. Error() is one line:
 //

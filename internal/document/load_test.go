@@ -107,8 +107,8 @@ func TestLoadSkips(t *testing.T) {
 	f("a.png", []byte("\x89PNG\r\n\x1a\n"), LoadOptions{}, ErrUnsupported,
 		`unsupported extension ".png" (kura reads .txt .md .markdown .html .htm .jsonl)`)
 	f("README", []byte("x"), LoadOptions{}, ErrUnsupported, `no file extension (kura reads .txt .md .markdown .html .htm .jsonl)`)
-	f("png.txt", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), LoadOptions{}, ErrBinary, "binary content (a PNG image)")
-	f("nul.txt", []byte("abc\x00"), LoadOptions{}, ErrBinary, "binary content (NUL byte at offset 3)")
+	f("png.txt", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), LoadOptions{}, ErrBinary, "binary content (a PNG image); kura reads text, not images")
+	f("nul.txt", []byte("abc\x00"), LoadOptions{}, ErrBinary, "binary content (NUL byte at offset 3); a text file has none: if it is UTF-16 without a byte order mark, save it as UTF-8")
 	f("empty.txt", []byte{}, LoadOptions{}, ErrEmpty, "file is empty")
 	f("blank.md", []byte(" \r\n\t\n"), LoadOptions{}, ErrEmpty, "file contains only whitespace")
 	f("fm-only.md", []byte("---\ntitle: x\n---\n\n"), LoadOptions{}, ErrEmpty, "no text after the front matter")
