@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/kura-rag/kura/internal/api"
 	"github.com/kura-rag/kura/internal/embed"
@@ -169,9 +170,9 @@ func jsonError(err error) error {
 	case errors.As(err, &syn):
 		return api.Errorf(api.CodeInvalidRequest, "the body is not valid JSON: %v (at byte %d)", syn, syn.Offset)
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := jsonPath(typ.Field)
 		return &api.Error{Code: api.CodeInvalidRequest, Field: field,
-			Message: fmt.Sprintf("%s must be a %s, not %s", orDefault(field, "the body"), jsonKind(typ.Type.Kind().String()), typ.Value)}
+			Message: fmt.Sprintf("%s must be %s, not %s", orDefault(field, "the body"), jsonKind(typ.Type.Kind().String()), typ.Value)}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &api.Error{Code: api.CodeInvalidRequest, Field: name,
@@ -180,20 +181,34 @@ func jsonError(err error) error {
 	return api.Errorf(api.CodeInvalidRequest, "the body cannot be read: %v", err)
 }
 
+// jsonPath drops the Go names of embedded structs (SearchOptions.k → k)
+// from a decoding error's field path; JSON names are lower case.
+func jsonPath(p string) string {
+	var keep []string
+	for _, seg := range strings.Split(p, ".") {
+		if seg != "" && !unicode.IsUpper(rune(seg[0])) {
+			keep = append(keep, seg)
+		}
+	}
+	return strings.Join(keep, ".")
+}
+
 func jsonKind(k string) string {
 	switch k {
-	case "int", "int64", "int32":
-		return "integer"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "an integer"
 	case "float64", "float32":
-		return "number"
-	case "slice":
-		return "array"
+		return "a number"
+	case "slice", "array":
+		return "an array"
 	case "struct", "map":
-		return "object"
+		return "an object"
 	case "bool":
-		return "boolean"
+		return "true or false"
+	case "string":
+		return "a string"
 	}
-	return k
+	return "a " + k
 }
 
 func orDefault(s, d string) string {
