@@ -141,26 +141,42 @@ func validUser(u string) error {
 
 type ctxKey int
 
-const (
-	userKey ctxKey = iota
-	requestIDKey
-)
+const infoKey ctxKey = 0
+
+// requestInfo is what middleware learns about a request: set by inner
+// middleware (the user, after authentication), read by outer (the access
+// log), hence a pointer in the context.
+type requestInfo struct {
+	id   string
+	user string
+}
+
+func info(ctx context.Context) *requestInfo {
+	ri, _ := ctx.Value(infoKey).(*requestInfo)
+	return ri
+}
 
 // User is the caller's user name, set by the authentication middleware.
 func User(ctx context.Context) string {
-	if u, ok := ctx.Value(userKey).(string); ok {
-		return u
+	if ri := info(ctx); ri != nil && ri.user != "" {
+		return ri.user
 	}
 	return DefaultUser
 }
 
 func withUser(ctx context.Context, u string) context.Context {
-	return context.WithValue(ctx, userKey, u)
+	if ri := info(ctx); ri != nil {
+		ri.user = u
+		return ctx
+	}
+	return context.WithValue(ctx, infoKey, &requestInfo{user: u})
 }
 
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
+	if ri := info(ctx); ri != nil {
+		return ri.id
+	}
+	return ""
 }
 
 // bearer returns the token of an "Authorization: Bearer" header.
@@ -173,5 +189,5 @@ func bearer(h string) string {
 }
 
 func withRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey, id)
+	return context.WithValue(ctx, infoKey, &requestInfo{id: id})
 }

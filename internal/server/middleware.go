@@ -161,7 +161,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			slog.Int("status", status),
 			slog.Int64("bytes", rec.bytes),
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-			slog.String("user", User(r.Context())),
+			slog.String("user", userOrAnonymous(r)),
 			slog.String("remote", remoteIP(r)),
 		)
 	})
@@ -329,4 +329,12 @@ func (s *Server) limitAsks(next http.Handler) http.Handler {
 		defer func() { <-s.asks }()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// userOrAnonymous is the authenticated user for the access log, or "-".
+func userOrAnonymous(r *http.Request) string {
+	if ri := info(r.Context()); ri != nil && ri.user != "" {
+		return ri.user
+	}
+	return "-"
 }
