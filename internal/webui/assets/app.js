@@ -10,6 +10,7 @@ import * as api from './api.js';
 import { applyLabels, setupKeyDialog, faces, thumbs } from './common.js';
 
 const SETTINGS = 'kura.settings';
+const LAST = 'kura.lastConversation';
 
 const state = {
   info: null,
@@ -177,6 +178,7 @@ async function openConversation(id) {
   if (state.busy) return;
   const conv = await api.json('GET', '/api/v1/conversations/' + encodeURIComponent(id));
   state.conversationId = conv.id;
+  localStorage.setItem(LAST, conv.id);
   history.replaceState(null, '', '#' + encodeURIComponent(conv.id));
   const turns = clear($('#turns'));
   for (const a of conv.turns) {
@@ -191,6 +193,7 @@ async function openConversation(id) {
 function newChat() {
   if (state.abort) state.abort.abort();
   state.conversationId = null;
+  localStorage.removeItem(LAST);
   history.replaceState(null, '', location.pathname + location.search);
   clear($('#turns')).append(h('p', { class: 'welcome' }, t('welcome')));
   renderConversations();
@@ -444,7 +447,10 @@ async function ask(question) {
     state.busy = false;
     state.abort = null;
     setBusy(false);
-    if (state.conversationId) history.replaceState(null, '', '#' + encodeURIComponent(state.conversationId));
+    if (state.conversationId) {
+      history.replaceState(null, '', '#' + encodeURIComponent(state.conversationId));
+      localStorage.setItem(LAST, state.conversationId);
+    }
     if (wasNew || state.conversationId) refreshConversations();
   }
 }
@@ -570,7 +576,8 @@ async function start() {
   if (state.settings.collection === '') state.settings.collection = state.info.default_collection;
   await loadCollections();
   await refreshConversations();
-  const id = decodeURIComponent(location.hash.slice(1));
+  // The conversation in the address, else the last one open here.
+  const id = decodeURIComponent(location.hash.slice(1)) || localStorage.getItem(LAST) || '';
   if (id && state.conversations.some((c) => c.id === id)) await openConversation(id);
   else newChat();
   document.body.dataset.ready = 'true';
