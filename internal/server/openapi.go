@@ -174,6 +174,9 @@ func isOpenAIRoute(p string) bool { return strings.HasPrefix(p, "/v1/") }
 func operationID(rt route) string {
 	var b strings.Builder
 	b.WriteString(strings.ToLower(rt.method))
+	if tag(rt.path) == "ui" {
+		b.WriteString("Page") // GET /traces (a page) beside GET /api/v1/traces
+	}
 	for _, seg := range strings.FieldsFunc(openAPIPath(rt.path), func(r rune) bool { return r == '/' || r == '.' || r == '_' }) {
 		seg = strings.Trim(seg, "{}")
 		if seg == "api" || seg == "v1" || seg == "" {
@@ -181,7 +184,7 @@ func operationID(rt route) string {
 		}
 		b.WriteString(strings.ToUpper(seg[:1]) + seg[1:])
 	}
-	if b.Len() == len(rt.method) {
+	if !strings.ContainsAny(b.String()[len(rt.method):], "ABCDEFGHIJKLMNOPQRSTUVWXYZ") || strings.HasSuffix(b.String(), "Page") {
 		b.WriteString("Index")
 	}
 	return b.String()
