@@ -6,6 +6,7 @@ package webui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -487,4 +488,83 @@ func TestBrowserUploadShowsProgressAndProblems(t *testing.T) {
 	call(input.DispatchDragEventTypeDragOver)
 	call(input.DispatchDragEventTypeDrop)
 	b.wait(`document.querySelectorAll('.upload-job').length === 2 && document.querySelector('.upload-job .upload-label').textContent.startsWith('Done')`)
+}
+
+// The Markdown renderer, in the browser: table cases, then thousands of
+// random mixtures of Markdown and attack strings, each checked to produce
+// only the elements and attributes the renderer may make.
+func TestBrowserMarkdownRenderer(t *testing.T) {
+	b := newBrowser(t)
+	s := startSite(t, "", "", server.Config{})
+	b.open(s.url + "/?lang=en")
+	run := func(js string) any {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+		defer cancel()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[any](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	cases := map[string]string{
+		"**bold** and *em* and `code`":              `<p><strong>bold</strong> and <em>em</em> and <code>code</code></p>`,
+		"# Title\n\n- a\n- b\n\n1. x\n2. y":          `<h3>Title</h3><ul><li>a</li><li>b</li></ul><ol><li>x</li><li>y</li></ol>`,
+		"see [kura](https://example.com/x?a=1&b=2)": `<p>see <a href="https://example.com/x?a=1&amp;b=2" rel="noopener noreferrer nofollow" target="_blank">kura</a></p>`,
+		"[x](javascript:alert(1))":                  `<p>x</p>`,
+		"[x](JaVaScRiPt:alert(1))":                  `<p>x</p>`,
+		"[x](data:text/html,hi)":                    `<p>x</p>`,
+		"[x](/relative)":                            `<p>x</p>`,
+		"![img](https://example.com/a.png)":         `<p>img (https://example.com/a.png)</p>`,
+		"<script>alert(1)</script>":                 `<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>`,
+		"<img src=x onerror=alert(1)>":              `<p>&lt;img src=x onerror=alert(1)&gt;</p>`,
+		"answer [1] and [2][9]":                     `<p>answer <button class="cite">[1]</button> and <button class="cite">[2]</button>[9]</p>`,
+		"```\n<b>x</b>\n```":                        `<pre><code>&lt;b&gt;x&lt;/b&gt;</code></pre>`,
+		"> quoted **x**":                            `<blockquote><p>quoted <strong>x</strong></p></blockquote>`,
+		"line one\nline two":                        `<p>line one<br>line two</p>`,
+		"<https://example.com>":                     `<p><a href="https://example.com/" rel="noopener noreferrer nofollow" target="_blank">https://example.com</a></p>`,
+		"snake_case_name stays":                     `<p>snake_case_name stays</p>`,
+	}
+	for in, want := range cases {
+		inJSON, _ := json.Marshal(in)
+		got := run(`(async () => {
+			const md = await import('/ui/markdown.js');
+			const div = document.createElement('div');
+			div.append(md.render(` + string(inJSON) + `, {citation: n => n <= 2 ? Object.assign(document.createElement('button'), {className: 'cite', textContent: '[' + n + ']'}) : null}));
+			return div.innerHTML;
+		})()`)
+		if got != want {
+			t.Errorf("render(%q)\n got %s\nwant %s", in, got, want)
+		}
+	}
+	violations := run(`(async () => {
+		const md = await import('/ui/markdown.js');
+		const tokens = ['<script>', '</script>', '<img src=x onerror=alert(1)>', 'javascript:', '[', ']', '(', ')', '**', '*', '_', '~~', '` + "`" + `', '` + "```" + `',
+			'\n', '\n\n', '# ', '- ', '1. ', '> ', 'http://a.b/', 'https://c.d/e', '<https://x.y>', '![i](', '[1]', '[22]', 'data:text/html,', '\\', '"', "'", ' ', 'テキスト', 'onload=', '<a href=', '&lt;'];
+		const allowed = new Set(['P', 'BR', 'STRONG', 'EM', 'DEL', 'CODE', 'PRE', 'A', 'UL', 'OL', 'LI', 'BLOCKQUOTE', 'H3', 'H4', 'H5', 'H6', 'HR', 'BUTTON']);
+		let seed = 42;
+		const rnd = n => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+		const bad = [];
+		for (let i = 0; i < 3000; i++) {
+			let s = '';
+			for (let j = rnd(30); j >= 0; j--) s += tokens[rnd(tokens.length)];
+			const div = document.createElement('div');
+			div.append(md.render(s, {citation: n => n === 1 ? Object.assign(document.createElement('button'), {className: 'cite'}) : null}));
+			for (const el of div.querySelectorAll('*')) {
+				if (!allowed.has(el.tagName)) bad.push([s, el.tagName]);
+				for (const a of el.attributes) {
+					if (!['href', 'rel', 'target', 'class'].includes(a.name)) bad.push([s, el.tagName + ' ' + a.name]);
+				}
+				if (el.tagName === 'A' && !/^https?:\/\//.test(el.getAttribute('href'))) bad.push([s, 'href ' + el.getAttribute('href')]);
+			}
+			if (bad.length > 5) break;
+		}
+		return bad;
+	})()`)
+	if v, ok := violations.([]any); !ok || len(v) != 0 {
+		t.Fatalf("renderer produced forbidden markup: %v", violations)
+	}
+	if v := eval[string](b, `String(window.__xss)`); v != "undefined" {
+		t.Fatal(v)
+	}
 }

@@ -95,7 +95,7 @@ function inline(el, text, opts) {
       const node = opts.citation ? opts.citation(Number(m[1])) : null;
       if (node) { flush(); el.append(node); i += m[0].length; continue; }
     }
-    if ((m = rest.match(/^!?\[([^\]\n]{0,500})\]\(([^()\s]{0,2000})(?:\s+"[^"]*")?\)/))) {
+    if ((m = rest.match(/^!?\[([^\]\n]{0,500})\]\(((?:[^()\s]|\([^()\s]{0,200}\)){0,2000})(?:\s+"[^"]*")?\)/))) {
       flush();
       const url = safeURL(m[2]);
       if (url && rest[0] !== '!') {
