@@ -191,3 +191,13 @@ func bearer(h string) string {
 func withRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, infoKey, &requestInfo{id: id})
 }
+
+// Merge adds other's keys to k.
+func (k *KeySet) Merge(other *KeySet) error {
+	for _, e := range other.entries {
+		if err := k.addDigest(e.user, e.digest); err != nil {
+			return err
+		}
+	}
+	return nil
+}

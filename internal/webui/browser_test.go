@@ -509,7 +509,7 @@ func TestBrowserMarkdownRenderer(t *testing.T) {
 	}
 	cases := map[string]string{
 		"**bold** and *em* and `code`":              `<p><strong>bold</strong> and <em>em</em> and <code>code</code></p>`,
-		"# Title\n\n- a\n- b\n\n1. x\n2. y":          `<h3>Title</h3><ul><li>a</li><li>b</li></ul><ol><li>x</li><li>y</li></ol>`,
+		"# Title\n\n- a\n- b\n\n1. x\n2. y":         `<h3>Title</h3><ul><li>a</li><li>b</li></ul><ol><li>x</li><li>y</li></ol>`,
 		"see [kura](https://example.com/x?a=1&b=2)": `<p>see <a href="https://example.com/x?a=1&amp;b=2" rel="noopener noreferrer nofollow" target="_blank">kura</a></p>`,
 		"[x](javascript:alert(1))":                  `<p>x</p>`,
 		"[x](JaVaScRiPt:alert(1))":                  `<p>x</p>`,
