@@ -95,6 +95,7 @@ func (f *Fake) RemoveSource(ctx context.Context, collection, source string) (api
 	before := len(c.Chunks)
 	c.Chunks = slices.DeleteFunc(c.Chunks, func(ch chunk) bool { return ch.Source == source })
 	n := before - len(c.Chunks)
+	c.index(0)
 	if n == 0 {
 		return api.Removed{}, api.Errorf(api.CodeNotFound, "collection %s has no source %q", c.Name, source)
 	}

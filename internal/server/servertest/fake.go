@@ -44,7 +44,7 @@ type Fake struct {
 	IngestDelay time.Duration
 
 	dir string
-	mu  sync.Mutex
+	mu  sync.RWMutex // guards everything below
 	st  state
 	// Asks and Feedbacks record the requests received, for assertions.
 	asks      []api.AskRequest
@@ -66,6 +66,26 @@ type collection struct {
 	Name    string  `json:"name"`
 	Chunks  []chunk `json:"chunks"`
 	Created bool    `json:"created"`
+	// postings index the chunks: term → (position in Chunks, count).
+	postings map[string][]posting
+}
+
+type posting struct {
+	at, n int
+}
+
+// index adds the chunks from position from on to the postings.
+func (c *collection) index(from int) {
+	if c.postings == nil || from == 0 {
+		c.postings = map[string][]posting{}
+		from = 0
+	}
+	for i := from; i < len(c.Chunks); i++ {
+		ch := c.Chunks[i]
+		for t, n := range terms(ch.Title + " " + ch.Text) {
+			c.postings[t] = append(c.postings[t], posting{i, n})
+		}
+	}
 }
 
 type chunk struct {
@@ -114,6 +134,7 @@ func New(dir string) (*Fake, error) {
 		for _, ch := range c.Chunks {
 			f.nextID = max(f.nextID, ch.ID)
 		}
+		c.index(0)
 	}
 	return f, nil
 }
@@ -185,11 +206,16 @@ func (f *Fake) addLocked(coll, source, title, text string) (int, bool) {
 	if slices.Equal(old, parts) {
 		return 0, true
 	}
+	from := len(kept)
 	for i, p := range parts {
 		f.nextID++
 		kept = append(kept, chunk{ID: f.nextID, Source: source, Title: title, ChunkIndex: i, Text: p})
 	}
 	c.Chunks = kept
+	if len(old) > 0 {
+		from = 0 // positions moved: index afresh
+	}
+	c.index(from)
 	return len(parts), false
 }
 
@@ -269,7 +295,10 @@ func terms(s string) map[string]int {
 }
 
 func score(q map[string]int, text string) float32 {
-	t := terms(text)
+	return scoreTerms(q, terms(text))
+}
+
+func scoreTerms(q, t map[string]int) float32 {
 	var s float32
 	for term := range q {
 		if n := t[term]; n > 0 {
@@ -293,29 +322,36 @@ func (f *Fake) collectionLocked(name string) (*collection, error) {
 	return c, nil
 }
 
-// searchLocked returns the top k chunks of coll for query.
+// searchLocked returns the top k chunks of coll for query: the share of
+// the query's terms a chunk holds (a little more for repeats).
 func (f *Fake) searchLocked(c *collection, query string, o api.SearchOptions) []api.Hit {
 	k := cmp.Or(o.K, 3)
 	q := terms(query)
+	scores := map[int]float32{}
+	for t := range q {
+		for _, p := range c.postings[t] {
+			scores[p.at] += 1 + float32(min(p.n, 3)-1)*0.1
+		}
+	}
 	type scored struct {
-		ch chunk
+		at int
 		s  float32
 	}
 	var all []scored
-	for _, ch := range c.Chunks {
-		if s := score(q, ch.Title+" "+ch.Text); s > 0 {
-			if o.ScoreThreshold != nil && float64(s) < *o.ScoreThreshold {
-				continue
-			}
-			all = append(all, scored{ch, s})
+	for at, s := range scores {
+		s /= float32(len(q))
+		if o.ScoreThreshold != nil && float64(s) < *o.ScoreThreshold {
+			continue
 		}
+		all = append(all, scored{at, s})
 	}
-	slices.SortStableFunc(all, func(a, b scored) int { return cmp.Compare(b.s, a.s) })
+	slices.SortFunc(all, func(a, b scored) int { return cmp.Or(cmp.Compare(b.s, a.s), cmp.Compare(a.at, b.at)) })
 	hits := []api.Hit{}
 	for _, sc := range all[:min(k, len(all))] {
-		ent := map[string]any{"text": sc.ch.Text, "source": sc.ch.Source, "chunk_index": sc.ch.ChunkIndex}
-		if sc.ch.Title != "" {
-			ent["title"] = sc.ch.Title
+		ch := c.Chunks[sc.at]
+		ent := map[string]any{"text": ch.Text, "source": ch.Source, "chunk_index": ch.ChunkIndex}
+		if ch.Title != "" {
+			ent["title"] = ch.Title
 		}
 		if len(o.OutputFields) > 0 && !slices.Contains(o.OutputFields, "*") {
 			for key := range ent {
@@ -324,7 +360,7 @@ func (f *Fake) searchLocked(c *collection, query string, o api.SearchOptions) []
 				}
 			}
 		}
-		hits = append(hits, api.Hit{ID: sc.ch.ID, Score: sc.s, Entity: ent})
+		hits = append(hits, api.Hit{ID: ch.ID, Score: sc.s, Entity: ent})
 	}
 	return hits
 }
@@ -357,8 +393,8 @@ func (f *Fake) Info(ctx context.Context, user string) (api.ServerInfo, error) {
 
 // Search implements server.Backend.
 func (f *Fake) Search(ctx context.Context, user string, req api.SearchRequest) (api.SearchResponse, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.mu.RLock()
+	defer f.mu.RUnlock()
 	c, err := f.collectionLocked(req.Collection)
 	if err != nil {
 		return api.SearchResponse{}, err
