@@ -471,6 +471,7 @@ func runSearch(o *options, c *client, queries []string, rate, seconds float64, m
 	}
 	res.PeakRSS = peak()
 	res.RSS = c.serverRSS()
+	res.PeakRSS = max(res.PeakRSS, res.RSS)
 	slices.Sort(lat)
 	res.Requests = n
 	res.AchievedRPS = float64(n) / elapsed
@@ -608,6 +609,7 @@ func runAsks(o *options, c *client, queries []string) result {
 	res.Seconds = time.Since(start).Seconds()
 	res.PeakRSS = peak()
 	res.RSS = c.serverRSS()
+	res.PeakRSS = max(res.PeakRSS, res.RSS)
 	res.Requests = o.asks
 	slices.Sort(total)
 	slices.Sort(first)
