@@ -196,8 +196,8 @@ func TestConcurrentAskLimit(t *testing.T) {
 }
 
 func TestWriteTimeoutSparesStreams(t *testing.T) {
-	// A stream far longer than the write timeout still completes.
-	e := newEnv(t, server.Config{WriteTimeout: 150 * time.Millisecond, KeepAlive: time.Hour})
+	// A stream far longer than the read and write timeouts still completes.
+	e := newEnv(t, server.Config{WriteTimeout: 150 * time.Millisecond, ReadTimeout: 150 * time.Millisecond, KeepAlive: time.Hour})
 	e.fake.Delay = 25 * time.Millisecond // about 1 s for the whole answer
 	start := time.Now()
 	resp := e.stream(context.Background(), "/api/v1/ask", map[string]any{"question": "GitOpsとは何ですか", "stream": true})
