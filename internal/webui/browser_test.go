@@ -65,6 +65,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("lang", "ja"),
+		chromedp.Flag("accept-lang", "ja-JP,ja"),
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	ctx, cancel := chromedp.NewContext(alloc)
@@ -369,7 +370,11 @@ func TestBrowserUntrustedDocumentRunsNothing(t *testing.T) {
 func TestBrowserIMEEnterDoesNotSend(t *testing.T) {
 	b := newBrowser(t)
 	s := startSite(t, "", "", server.Config{})
-	b.open(s.url + "/?lang=ja")
+	// No ?lang: the browser's language (Chromium runs with --lang=ja) picks Japanese.
+	b.open(s.url + "/")
+	if got := eval[string](b, `navigator.language + ' ' + document.documentElement.lang + ' ' + document.querySelector('#send').textContent`); !strings.HasPrefix(got, "ja") || !strings.HasSuffix(got, " ja 送信") {
+		t.Fatalf("language: %q", got)
+	}
 	eval[bool](b, `(window.__keys = [], document.addEventListener('keydown', e => __keys.push({key: e.key, composing: e.isComposing, code: e.keyCode}), true), true)`)
 	b.do(chromedp.Focus(chromedp.ID("question")))
 	call := func(f func(ctx context.Context) error) {
