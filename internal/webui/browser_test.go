@@ -235,6 +235,13 @@ func TestBrowserAskStreamsAndCitationOpensSource(t *testing.T) {
 	}
 	b.do(chromedp.Click(chromedp.CSS(`#cite-dialog button[value=close]`)))
 	b.wait(`!document.querySelector('#cite-dialog').open`)
+	// Copy puts the answer's text (Markdown as written) on the clipboard.
+	eval[bool](b, `(Object.defineProperty(navigator, 'clipboard', {value: {writeText: t => { window.__copied = t; return Promise.resolve(); }}}), true)`)
+	b.do(chromedp.Click(chromedp.CSS(`.turn .copy`)))
+	b.wait(`document.querySelector('.turn .copy').textContent === 'Copied'`)
+	if got, want := eval[string](b, `window.__copied`), s.fake.Asks(); len(want) != 1 || !strings.Contains(got, "[1]") || !strings.Contains(got, "GitOps") {
+		t.Fatalf("copied %q", got)
+	}
 	// Stop generation ends a slow answer.
 	s.fake.Delay = 300 * time.Millisecond
 	b.ask("Argo CDは何をしますか")
