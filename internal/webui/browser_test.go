@@ -580,3 +580,51 @@ func TestBrowserMarkdownRenderer(t *testing.T) {
 		t.Fatal(v)
 	}
 }
+
+// The sidebar's options reach the request (the original app ignored
+// several of its sliders); options left at the defaults are not sent.
+func TestBrowserSidebarOptionsReachTheRequest(t *testing.T) {
+	b := newBrowser(t)
+	s := startSite(t, "", "", server.Config{})
+	b.open(s.url + "/?lang=en")
+	set := func(id, value string) {
+		t.Helper()
+		v, _ := json.Marshal(value)
+		eval[bool](b, `(() => { const el = document.getElementById('`+id+`'); el.value = `+string(v)+`; el.dispatchEvent(new Event('input')); return true; })()`)
+	}
+	// Generation options are off for the extractive answerer.
+	if !eval[bool](b, `document.getElementById('set-temperature').disabled`) {
+		t.Fatal("temperature is editable for the extractive answerer")
+	}
+	set("set-searchType", "mmr")
+	b.wait(`document.getElementById('set-fetchK')`) // MMR's own fields appear
+	set("set-k", "5")
+	set("set-fetchK", "30")
+	set("set-lambda", "0.3")
+	set("set-llm", "openai")
+	b.wait(`!document.getElementById('set-temperature').disabled`)
+	set("set-temperature", "0.5")
+	set("set-model", "gpt-4o-mini")
+	b.ask("GitOpsとは")
+	b.wait(`document.querySelector('.turn[data-answer-id]')`)
+	a := s.fake.Asks()[0]
+	if a.SearchType != "mmr" || a.K != 5 || a.FetchK != 30 || a.Lambda == nil || *a.Lambda != 0.3 || a.LLM != "openai" || a.Model != "gpt-4o-mini" ||
+		a.Temperature == nil || *a.Temperature != 0.5 || a.TopP != nil || a.MaxTokens != nil || a.ScoreThreshold != nil || a.Collection != "kura" || !a.Stream {
+		t.Fatalf("request %+v", a)
+	}
+	// Score threshold; streaming off; settings survive a reload.
+	set("set-searchType", "threshold")
+	b.wait(`document.getElementById('set-threshold')`)
+	set("set-threshold", "0.2")
+	eval[bool](b, `(() => { const el = document.getElementById('set-stream'); el.checked = false; el.dispatchEvent(new Event('input')); return true; })()`)
+	b.open(s.url + "/?lang=en")
+	if v := eval[string](b, `document.getElementById('set-threshold').value`); v != "0.2" {
+		t.Fatalf("threshold after reload %q", v)
+	}
+	b.ask("CI/CDとは")
+	b.wait(`document.querySelectorAll('.turn[data-answer-id]').length === 2`)
+	a = s.fake.Asks()[1]
+	if a.SearchType != "dense" || a.ScoreThreshold == nil || *a.ScoreThreshold != 0.2 || a.Stream || a.Lambda != nil {
+		t.Fatalf("request %+v", a)
+	}
+}

@@ -26,8 +26,10 @@ const state = {
 // The sidebar's fields. `send` maps the value into the request; a value
 // equal to the server's default is left out, so an answerer that does
 // not take an option never receives it.
+// [setting, label, search_type sent]; '' leaves the collection's default.
 const searchTypes = [
-  ['', 'similarity', 'dense'], ['mmr', 'mmr', 'mmr'], ['threshold', 'scoreThreshold', 'dense'], ['bm25', 'bm25', 'bm25'], ['hybrid', 'hybrid', 'hybrid'],
+  ['', 'searchDefault', ''], ['similarity', 'similarity', 'dense'], ['mmr', 'mmr', 'mmr'], ['threshold', 'scoreThreshold', 'dense'],
+  ['bm25', 'bm25', 'bm25'], ['hybrid', 'hybrid', 'hybrid'],
 ];
 
 function fields() {
