@@ -320,6 +320,7 @@ func TestBrowserConversationSurvivesReloadAndRestart(t *testing.T) {
 	b.do(chromedp.SetValue(chromedp.CSS(".conv-rename-input"), "GitOpsの質問"), chromedp.Focus(chromedp.CSS(".conv-rename-input")), chromedp.KeyEvent(kb.Enter))
 	b.wait(`document.querySelector('#conv-list .conv-title') && document.querySelector('#conv-list .conv-title').textContent === 'GitOpsの質問'`)
 	addr := strings.TrimPrefix(s.url, "http://")
+	b.do(chromedp.Navigate("about:blank")) // the page would see the server go away
 	s.stop()
 	s = startSite(t, dir, addr, server.Config{})
 	check("a server restart")

@@ -159,7 +159,10 @@ function renderConversations() {
 
 function startRename(li, c) {
   const input = h('input', { type: 'text', class: 'conv-rename-input', value: c.title, maxLength: 200 });
+  let finished = false;
   const finish = async (save) => {
+    if (finished) return; // Enter removes the input, which then blurs
+    finished = true;
     const title = input.value.trim();
     if (save && title && title !== c.title) {
       try { await api.json('PATCH', '/api/v1/conversations/' + encodeURIComponent(c.id), { title }); } catch (e) { /* keep the old title */ }
