@@ -267,7 +267,7 @@ type result struct {
 	// ingest mode
 	Uploads        int `json:"uploads,omitempty"`
 	ChunksUploaded int `json:"chunks_uploaded,omitempty"`
-	MissingAfter   int `json:"missing_after,omitempty"`
+	MissingAfter   *int `json:"missing_after,omitempty"`
 	// asks mode
 	Completed    int     `json:"completed,omitempty"`
 	FirstEvP50   float64 `json:"first_event_p50_ms,omitempty"`
@@ -463,7 +463,8 @@ func runSearch(o *options, c *client, queries []string, rate, seconds float64, m
 		cancel()
 		ing.wait()
 		res.Uploads, res.ChunksUploaded = ing.uploads, len(ing.tokens)
-		res.MissingAfter = ing.verify(c)
+		missing := ing.verify(c)
+		res.MissingAfter = &missing
 		res.Errors += ing.errors
 		if ing.errors > 0 {
 			res.ErrorKinds["ingest"] = ing.errors
