@@ -139,13 +139,13 @@ function renderConversations() {
     const li = h('li', { class: 'conv' + (c.id === state.conversationId ? ' active' : ''), 'data-id': c.id });
     const title = h('button', { type: 'button', class: 'conv-title', title: c.title, onclick: () => openConversation(c.id) }, c.title || '…');
     const rename = h('button', { type: 'button', class: 'icon conv-rename', title: t('rename'), 'aria-label': t('rename'), onclick: () => startRename(li, c) }, '✎');
-    const del = h('button', { type: 'button', class: 'icon conv-delete', title: t('delete'), 'aria-label': t('delete') }, '🗑');
+    const del = h('button', { type: 'button', class: 'icon conv-delete', title: t('delete'), 'aria-label': t('delete') }, '✕');
     del.addEventListener('click', async () => {
       // Two clicks delete: no confirm() dialog.
       if (!del.classList.contains('armed')) {
         del.classList.add('armed');
         del.textContent = t('delete') + '?';
-        setTimeout(() => { del.classList.remove('armed'); del.textContent = '🗑'; }, 4000);
+        setTimeout(() => { del.classList.remove('armed'); del.textContent = '✕'; }, 4000);
         return;
       }
       await api.json('DELETE', '/api/v1/conversations/' + encodeURIComponent(c.id));

@@ -3,7 +3,7 @@
 // without Langfuse.
 
 import { h, clear, $ } from './dom.js';
-import { t } from './i18n.js';
+import { t, lang } from './i18n.js';
 import { render } from './markdown.js';
 import * as api from './api.js';
 import { applyLabels, setupKeyDialog, fmtMS, feedbackIcon } from './common.js';
@@ -18,7 +18,7 @@ async function start() {
   for (const tr of list.traces) {
     const fb = tr.feedback;
     const row = h('tr', { class: 'trace' + (tr.not_found ? ' not-found' : ''), 'data-id': tr.answer_id, tabIndex: 0 },
-      h('td', { class: 'time' }, new Date(tr.created).toLocaleString()),
+      h('td', { class: 'time' }, new Date(tr.created).toLocaleString(lang)),
       h('td', { class: 'q' }, tr.question),
       h('td', {}, tr.llm + (tr.model ? ' · ' + tr.model : '')),
       h('td', { class: 'num' }, fmtMS(tr.timings.first_token_ms) + ' / ' + fmtMS(tr.timings.total_ms)),
