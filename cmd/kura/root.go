@@ -68,6 +68,7 @@ It runs offline on an embedded store by default.`,
 		newQuickstartCommand(&g),
 		newCacheCommand(&g),
 		newVersionCommand(),
+		newServeCommand(&g),
 	)
 	setVersion(root)
 	groupCommand(root)
