@@ -67,6 +67,7 @@ It runs offline on an embedded store by default.`,
 		newCollectionCommand(&g),
 		newQuickstartCommand(&g),
 		newCacheCommand(&g),
+		newCrawlCommand(&g),
 	)
 	return root
 }
