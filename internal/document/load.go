@@ -79,6 +79,12 @@ func LoadBytes(path string, data []byte, opts LoadOptions) (docs []Document, pro
 		docs, loadErr = loadHTML(src, data)
 	case ".jsonl":
 		docs, problems, loadErr = loadJSONL(src, data, opts.textField())
+	case ".pdf":
+		docs, problems, loadErr = loadPDF(src, data)
+	case ".docx":
+		docs, loadErr = loadDOCX(src, data)
+	case ".pptx":
+		docs, loadErr = loadPPTX(src, data)
 	default:
 		return nil, nil, unsupported(src)
 	}
