@@ -67,6 +67,7 @@ func loadPDF(src string, data []byte) (docs []Document, problems []error, err er
 	title := pdfTitle(ctx)
 	x := &pdfExtractor{xref: ctx.XRefTable, budget: maxPDFDocBytes, fonts: map[int]*pdfFont{}, forms: map[int][]byte{}}
 	scanned := 0
+	var firstErr error
 	for n := 1; n <= ctx.PageCount; n++ {
 		text, images, err := x.page(n)
 		if err != nil {
@@ -74,6 +75,9 @@ func loadPDF(src string, data []byte) (docs []Document, problems []error, err er
 				return nil, nil, damaged("its content inflates to more than %d MiB (a decompression bomb?)", maxPDFDocBytes>>20)
 			}
 			problems = append(problems, &PageError{Path: src, Page: n, Reason: "cannot read the page: " + pdfReason(err), Err: ErrDamaged})
+			if firstErr == nil {
+				firstErr = err
+			}
 			continue
 		}
 		if strings.TrimSpace(text) == "" {
@@ -84,6 +88,9 @@ func loadPDF(src string, data []byte) (docs []Document, problems []error, err er
 			continue
 		}
 		docs = append(docs, Document{Source: src, Title: title, Text: text, Meta: map[string]any{"page": int64(n)}})
+	}
+	if len(docs) == 0 && firstErr != nil {
+		return nil, nil, damaged("no page could be read (%s)", pdfReason(firstErr))
 	}
 	if len(docs) == 0 {
 		reason := fmt.Sprintf("none of its %d pages has text", ctx.PageCount)
@@ -123,7 +130,7 @@ func pdfTitle(ctx *model.Context) string {
 	if err != nil {
 		return ""
 	}
-	return truncateRunes(collapse(normalizeRadicals(t)), maxTitleRunes)
+	return truncateRunes(collapse(normalizeRadicals(strings.ToValidUTF8(t, ""))), maxTitleRunes)
 }
 
 var errPDFBudget = errors.New("decoded content over the limit")
@@ -140,17 +147,17 @@ type pdfExtractor struct {
 
 // page returns the text of page n and whether it draws images.
 func (x *pdfExtractor) page(n int) (string, bool, error) {
-	d, _, inh, err := x.xref.PageDict(n, true)
+	// Resources are looked up here rather than consolidated by pdfcpu,
+	// which parses the content stream to do it and gives up on the page
+	// at the first operator it dislikes.
+	d, _, _, err := x.xref.PageDict(n, false)
 	if err != nil {
 		return "", false, err
 	}
 	if d == nil {
 		return "", false, nil
 	}
-	var res types.Dict
-	if inh != nil {
-		res = inh.Resources
-	}
+	res := x.inheritedResources(d)
 	content, err := x.contents(d)
 	if err != nil {
 		return "", false, err
@@ -160,6 +167,20 @@ func (x *pdfExtractor) page(n int) (string, bool, error) {
 		return "", false, err
 	}
 	return layout(x.glyphs), x.images, nil
+}
+
+// inheritedResources returns the page's Resources, or the nearest
+// ancestor's in the page tree (ISO 32000-1, 7.7.3.4).
+func (x *pdfExtractor) inheritedResources(d types.Dict) types.Dict {
+	for range 32 {
+		if res := x.dict(d, "Resources"); res != nil {
+			return res
+		}
+		if d = x.dict(d, "Parent"); d == nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 func (x *pdfExtractor) contents(page types.Dict) ([]byte, error) {

@@ -3,6 +3,7 @@ package document
 import (
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 
 	"golang.org/x/text/encoding"
@@ -164,7 +165,7 @@ func simpleEncoding(base string, diffs []psToken) [256]string {
 		case c >= 0x20 && c < 0x7F:
 			t[c] = string(rune(c))
 		case c >= 0x80 && cm != nil:
-			if r := cm.DecodeByte(byte(c)); r != '\uFFFD' {
+			if r := cm.DecodeByte(byte(c)); r != '\uFFFD' && !unicode.IsControl(r) {
 				t[c] = string(r)
 			}
 		}

@@ -140,6 +140,15 @@ func isSentenceEnd(r rune) bool {
 
 // tidy trims line ends, collapses runs of blank lines and spaces.
 func tidy(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' || r >= 0x20 && r != 0x7F && !(r >= 0x80 && r < 0xA0) && r != 0xFFFD {
+			return r
+		}
+		if r == '\r' {
+			return '\n'
+		}
+		return -1
+	}, strings.ToValidUTF8(s, ""))
 	lines := strings.Split(s, "\n")
 	var out []string
 	blank := 0
