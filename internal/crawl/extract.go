@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"codeberg.org/readeck/go-readability/v2"
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
+	"github.com/markusmobius/go-trafilatura"
 	"golang.org/x/net/html"
 
 	"github.com/kura-rag/kura/internal/document"
@@ -36,7 +36,9 @@ type page struct {
 	LastModified string `json:"last_modified,omitempty"`
 }
 
-// extractor turns HTML into a [page].
+// extractor turns HTML into a [page]. The main text is the content
+// selector's, or else go-trafilatura's, chosen over go-readability after
+// measuring both on Japanese pages (see docs/benchmarks.md).
 type extractor struct {
 	content cascadia.SelectorGroup // nil: the readability extractor decides
 	next    cascadia.SelectorGroup
@@ -115,17 +117,27 @@ func (e *extractor) extract(pageURL *url.URL, body []byte, charset string) (*pag
 		}
 	})
 
-	// readability parses a copy, so selectors and links above see the page
-	// as served. Its metadata (JSON-LD, Open Graph, Dublin Core) gives the
-	// title without the site name and the publication date.
-	art, rerr := readability.FromDocument(doc.Nodes[0], pageURL)
-	if rerr == nil {
-		if t := collapse(art.Title()); t != "" {
+	// trafilatura works on a copy, so selectors and links above see the
+	// page as served. Its metadata (JSON-LD, Open Graph, Dublin Core) gives
+	// the title without the site name and the publication date; dates are
+	// taken from metadata only, not guessed from the text, where a
+	// copyright year would pass for one.
+	res, terr := trafilatura.ExtractDocument(doc.Nodes[0], trafilatura.Options{
+		Config:          trafilaturaConfig,
+		OriginalURL:     pageURL,
+		ExcludeComments: true,
+		HtmlDateMode:    trafilatura.Disabled,
+	})
+	if terr == nil {
+		if t := collapse(res.Metadata.Title); t != "" {
 			p.Title = t
 		}
-		if ts, err := art.PublishedTime(); err == nil {
-			p.Published = ts.UTC().Format(time.RFC3339)
+		if !res.Metadata.Date.IsZero() {
+			p.Published = res.Metadata.Date.UTC().Format(time.RFC3339)
 		}
+	}
+	if p.Published == "" {
+		p.Published = publishedDate(doc)
 	}
 	switch {
 	case e.content != nil:
@@ -136,17 +148,27 @@ func (e *extractor) extract(pageURL *url.URL, body []byte, charset string) (*pag
 			}
 		}
 		p.Text = strings.Join(parts, "\n\n")
-	case rerr == nil && art.Node != nil:
-		p.Text = document.HTMLText(art.Node)
-		if strings.TrimSpace(p.Text) == "" {
-			p.Text = document.HTMLMainText(doc.Nodes[0])
-		}
-	default:
+	case terr == nil && res.ContentNode != nil:
+		p.Text = document.HTMLText(res.ContentNode)
+	}
+	if e.content == nil && strings.TrimSpace(p.Text) == "" {
+		// Too little text for trafilatura to call it an article (a short
+		// page): kura's own heuristic keeps whatever the page has.
 		p.Text = document.HTMLMainText(doc.Nodes[0])
 	}
 	p.Text = strings.TrimSpace(p.Text)
 	return p, nil
 }
+
+// trafilaturaConfig turns off trafilatura's "baseline" rescue for pages
+// with under 250 characters of main text: it returns the whole page text,
+// navigation and all (and the paragraphs twice), which is worse than
+// kura's own heuristic, used instead for such pages.
+var trafilaturaConfig = func() *trafilatura.Config {
+	c := trafilatura.DefaultConfig()
+	c.MinExtractedSize = 0
+	return c
+}()
 
 func isHTTP(u *url.URL) bool {
 	return (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
@@ -162,3 +184,44 @@ func attr(n *html.Node, key string) string {
 }
 
 func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// publishedSelectors name the publication date in the metadata vocabularies
+// that trafilatura's metadata-only mode does not read.
+var publishedSelectors = []string{
+	`meta[property="article:published_time"]`, `meta[name="article:published_time"]`,
+	`meta[itemprop="datePublished"]`, `meta[name="date"]`, `meta[name="dc.date"]`,
+	`meta[name="DC.date.issued"]`, `meta[name="pubdate"]`,
+}
+
+var dateLayouts = []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02", "2006/01/02"}
+
+// publishedDate finds a publication date in the page's metadata or JSON-LD
+// and returns it as RFC 3339 in UTC, or "".
+func publishedDate(doc *goquery.Document) string {
+	var candidates []string
+	for _, sel := range publishedSelectors {
+		if v, ok := doc.Find(sel).First().Attr("content"); ok {
+			candidates = append(candidates, v)
+		}
+	}
+	doc.Find(`script[type="application/ld+json"]`).Each(func(_ int, s *goquery.Selection) {
+		text := s.Text()
+		if i := strings.Index(text, `"datePublished"`); i >= 0 {
+			rest := text[i+len(`"datePublished"`):]
+			if a := strings.IndexByte(rest, '"'); a >= 0 {
+				if b := strings.IndexByte(rest[a+1:], '"'); b >= 0 {
+					candidates = append(candidates, rest[a+1:a+1+b])
+				}
+			}
+		}
+	})
+	for _, c := range candidates {
+		c = strings.TrimSpace(c)
+		for _, layout := range dateLayouts {
+			if t, err := time.Parse(layout, c); err == nil {
+				return t.UTC().Format(time.RFC3339)
+			}
+		}
+	}
+	return ""
+}
