@@ -206,7 +206,7 @@ func TestDOCX(t *testing.T) {
 	}
 	for _, want := range []string{
 		"\n\n" + src.Sections[1].Heading + "\n\n", // headings stand apart
-		"指標 | 導入前 | 導入後\nデプロイ頻度 | 週1回 | 1日4回", // tables row by row
+		"指標 | 導入前 | 導入後\nデプロイ頻度 | 週1回 | 1日4回",     // tables row by row
 	} {
 		if !strings.Contains(d.Text, want) {
 			t.Errorf("text lacks %q:\n%s", want, d.Text)
