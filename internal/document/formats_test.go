@@ -163,6 +163,15 @@ func TestPDFScannedPageReported(t *testing.T) {
 	}
 }
 
+// TestPDFPermissionsOnly: encrypted with an owner password and an empty
+// user password (restrictions only), a PDF opens like any other.
+func TestPDFPermissionsOnly(t *testing.T) {
+	docs, _ := loadFixture(t, "permissions.pdf")
+	if len(docs) != 1 || !strings.Contains(docs[0].Text, "二ページ目には文字があります。") {
+		t.Fatalf("docs = %+v", docs)
+	}
+}
+
 func TestPDFEncryptedAndDamaged(t *testing.T) {
 	f := func(name string, sentinel error, words string) {
 		t.Helper()

@@ -16,6 +16,7 @@ It writes, next to itself:
                         set NODE_PATH to a node_modules with pptxgenjs@3)
   scanned.pdf           a page with an image and no text layer, then a text page
   encrypted.pdf         scanned.pdf encrypted with a user password
+  permissions.pdf       scanned.pdf encrypted with an owner password only
   damaged.pdf           the first 3,000 bytes of report-chromium.pdf
   expected.txt          the text every format should yield, for recall measurement
 """
@@ -102,6 +103,7 @@ chromium_pdf("<!doctype html><html><head><meta charset='utf-8'><style>div{page-b
              "<p>二ページ目には文字があります。</p></body></html>", os.path.join(here, "scanned.pdf"))
 # encrypted.pdf and damaged.pdf
 run("qpdf", "--encrypt", "secret", "owner", "256", "--", os.path.join(here, "scanned.pdf"), os.path.join(here, "encrypted.pdf"))
+run("qpdf", "--encrypt", "", "owner", "256", "--", os.path.join(here, "scanned.pdf"), os.path.join(here, "permissions.pdf"))
 data = open(os.path.join(here, "report-chromium.pdf"), "rb").read()
 open(os.path.join(here, "damaged.pdf"), "wb").write(data[:3000])
 open(os.path.join(here, "expected.txt"), "w", encoding="utf-8").write(expected())
