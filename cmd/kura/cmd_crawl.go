@@ -103,7 +103,7 @@ listed), 1 failed, 2 bad usage.`,
 	f.StringVar(&o.UserAgent, "user-agent", "", "User-Agent header (default: kura/VERSION with the project URL)")
 	f.StringVar(&o.Contact, "contact", "", "contact (e-mail or URL) added to the User-Agent so site owners can reach you")
 	f.BoolVar(&o.IgnoreRobots, "ignore-robots", false, "do not read robots.txt (only for sites you own)")
-	f.BoolVar(&o.AllowPrivate, "allow-private", false, "let the start URLs' hosts be loopback, private or link-local addresses (intranets, local test sites)")
+	f.BoolVar(&o.AllowPrivate, "allow-private", false, "let the start URLs' hosts and ports be loopback, private or link-local addresses (intranets, local test sites); redirects elsewhere stay refused")
 	f.StringVar(&o.Out, "out", "", "write Markdown files with front matter into DIR instead of ingesting")
 	f.BoolVar(&o.Verbose, "verbose", false, "list every URL left out of scope, not only the first few")
 	return cmd

@@ -147,7 +147,7 @@ func Crawl(ctx context.Context, seeds []string, opts Options) (*Result, error) {
 		cr.seeds[u.String()] = true
 		cr.scopeHosts[u.Host] = true
 		if opts.AllowPrivate {
-			g.privateHosts[strings.ToLower(u.Hostname())] = true
+			g.allowPrivate(u)
 		}
 	}
 	var sitemapURLs []*url.URL
@@ -159,7 +159,7 @@ func Crawl(ctx context.Context, seeds []string, opts Options) (*Result, error) {
 		sitemapURLs = append(sitemapURLs, u)
 		cr.scopeHosts[u.Host] = true
 		if opts.AllowPrivate {
-			g.privateHosts[strings.ToLower(u.Hostname())] = true
+			g.allowPrivate(u)
 		}
 	}
 	if len(seedURLs)+len(sitemapURLs) == 0 {

@@ -194,3 +194,34 @@ func sources(res *Result) []string {
 	}
 	return out
 }
+
+// TestRedirectToOtherLoopbackPortRefused: the allowed site is
+// 127.0.0.1:P itself; a redirect to another service on 127.0.0.1 is
+// refused at connect time.
+func TestRedirectToOtherLoopbackPortRefused(t *testing.T) {
+	var internalHit bool
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { internalHit = true }))
+	defer internal.Close()
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/robots.txt":
+			http.NotFound(w, r)
+		case "/":
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte(`<p>トップページ</p><a href="/go">go</a>`))
+		default:
+			http.Redirect(w, r, internal.URL+"/admin", http.StatusFound)
+		}
+	}))
+	defer front.Close()
+	for _, seed := range []string{front.URL + "/go", front.URL + "/"} {
+		res := crawlSite(t, []string{seed}, Options{AllowPrivate: true})
+		s, ok := skipOf(res, front.URL+"/go")
+		if !ok || (s.Reason != ReasonRefused && s.Reason != ReasonRedirect) || !strings.Contains(s.Detail, "127.0.0.1") {
+			t.Errorf("seed %s: skip = %+v (%v)", seed, s, ok)
+		}
+	}
+	if internalHit {
+		t.Error("the internal server was reached")
+	}
+}

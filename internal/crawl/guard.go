@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -95,21 +96,36 @@ func addrRule(addr netip.Addr) string {
 type guard struct {
 	// allowAll lets every address through (the user opted out).
 	allowAll bool
-	// privateHosts may resolve to non-public addresses: the hosts the user
-	// named when opting into private addresses for them.
+	// privateHosts may resolve to non-public addresses: the "host:port"
+	// authorities the user named when opting into private addresses.
 	privateHosts map[string]bool
+}
+
+// allowPrivate opens non-public addresses for the authority of u: its
+// host on its own port, and on the other of 80 and 443, so that an
+// intranet's http -> https redirect still works while another service on
+// the same machine stays out of reach.
+func (g *guard) allowPrivate(u *url.URL) {
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	for _, p := range []string{port, "80", "443"} {
+		g.privateHosts[net.JoinHostPort(host, p)] = true
+	}
 }
 
 // dialer returns a DialContext that refuses what g forbids.
 func (g *guard) dialer(timeout time.Duration) func(ctx context.Context, network, address string) (net.Conn, error) {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
-		host, _, err := net.SplitHostPort(address)
+		host, port, err := net.SplitHostPort(address)
 		if err != nil {
 			return nil, err
 		}
 		host = strings.ToLower(host)
 		d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
-		if !g.allowAll && !g.privateHosts[host] {
+		if !g.allowAll && !g.privateHosts[net.JoinHostPort(host, port)] {
 			d.Control = func(_, address string, _ syscall.RawConn) error {
 				ap, err := netip.ParseAddrPort(address)
 				if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"testing"
 	"time"
 )
@@ -47,7 +48,8 @@ func TestGuardDialRefusesResolvedLoopback(t *testing.T) {
 		t.Fatalf("dial localhost: err = %v, want a loopback BlockedAddressError", err)
 	}
 
-	g = &guard{privateHosts: map[string]bool{"localhost": true}}
+	g = &guard{privateHosts: map[string]bool{}}
+	g.allowPrivate(&url.URL{Scheme: "http", Host: net.JoinHostPort("localhost", port)})
 	c, err := g.dialer(time.Second)(context.Background(), "tcp", net.JoinHostPort("localhost", port))
 	if err != nil {
 		t.Fatalf("dial localhost with the host allowed: %v", err)
@@ -57,5 +59,17 @@ func TestGuardDialRefusesResolvedLoopback(t *testing.T) {
 	_, err = g.dialer(time.Second)(context.Background(), "tcp", srv.Listener.Addr().String())
 	if !errors.Is(err, ErrBlockedAddress) {
 		t.Fatalf("dial 127.0.0.1 with only localhost allowed: err = %v, want refused", err)
+	}
+}
+
+// TestGuardOtherPortRefused: allowing a host on one port does not open
+// another service on the same machine.
+func TestGuardOtherPortRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	g := &guard{privateHosts: map[string]bool{}}
+	g.allowPrivate(&url.URL{Scheme: "http", Host: "127.0.0.1:1"})
+	if _, err := g.dialer(time.Second)(context.Background(), "tcp", srv.Listener.Addr().String()); !errors.Is(err, ErrBlockedAddress) {
+		t.Fatalf("dial another port of an allowed host: %v, want refused", err)
 	}
 }

@@ -58,10 +58,10 @@ type Options struct {
 	MaxRedirects int
 	IgnoreRobots bool
 
-	// AllowPrivate lets the hosts of the start URLs and sitemaps resolve to
-	// loopback, private and link-local addresses (an intranet, a test
-	// site). Every other host, a redirect target included, still must be
-	// public.
+	// AllowPrivate lets the start URLs' and sitemaps' hosts, on their own
+	// ports (and on 80 and 443), resolve to loopback, private and
+	// link-local addresses: an intranet, a test site. Every other host and
+	// port, a redirect target included, still must be public.
 	AllowPrivate bool
 
 	// State is the previous crawl's memory (conditional requests); nil
