@@ -523,7 +523,7 @@ func classify(err error) Skip {
 		}
 		return Skip{Reason: ReasonRefused, Detail: msg, Err: err}
 	case errors.Is(err, errRedirect):
-		return Skip{Reason: ReasonRedirect, Detail: innermost(err, errRedirect), Err: err}
+		return Skip{Reason: ReasonRedirect, Detail: innermost(err), Err: err}
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return Skip{Reason: ReasonError, Detail: "timed out", Err: err}
 	}
@@ -532,7 +532,7 @@ func classify(err error) Skip {
 
 // innermost drops the url.Error wrapper ("Get \"...\": ") whose URL the
 // Skip already names.
-func innermost(err, sentinel error) string {
+func innermost(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err.Error()
