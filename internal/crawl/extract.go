@@ -153,17 +153,40 @@ func (e *extractor) extract(pageURL *url.URL, body []byte, charset string) (*pag
 	}
 	if e.content == nil && strings.TrimSpace(p.Text) == "" {
 		// Too little text for trafilatura to call it an article (a short
-		// page): kura's own heuristic keeps whatever the page has.
-		p.Text = document.HTMLMainText(doc.Nodes[0])
+		// page): its paragraphs outside the page furniture, else kura's
+		// HTML loader heuristic.
+		if p.Text = paragraphText(doc); p.Text == "" {
+			p.Text = document.HTMLMainText(doc.Nodes[0])
+		}
 	}
 	p.Text = strings.TrimSpace(p.Text)
 	return p, nil
 }
 
+// furniture are the containers whose paragraphs are never main text.
+const furniture = `nav, header, footer, aside, form, [role="navigation"], [role="banner"], [role="contentinfo"], [role="complementary"], [role="search"]`
+
+// paragraphText joins the page's paragraphs (p, pre, blockquote) that sit
+// outside navigation, headers, footers and sidebars, each once.
+func paragraphText(doc *goquery.Document) string {
+	var parts []string
+	seen := map[string]bool{}
+	doc.Find("p, pre, blockquote").Each(func(_ int, s *goquery.Selection) {
+		if s.ParentsFiltered(furniture).Length() > 0 || s.ParentsFiltered("p, pre, blockquote").Length() > 0 {
+			return
+		}
+		if t := strings.TrimSpace(document.HTMLText(s.Get(0))); t != "" && !seen[t] {
+			seen[t] = true
+			parts = append(parts, t)
+		}
+	})
+	return strings.Join(parts, "\n\n")
+}
+
 // trafilaturaConfig turns off trafilatura's "baseline" rescue for pages
 // with under 250 characters of main text: it returns the whole page text,
 // navigation and all (and the paragraphs twice), which is worse than
-// kura's own heuristic, used instead for such pages.
+// kura's own fallbacks, used instead for such pages.
 var trafilaturaConfig = func() *trafilatura.Config {
 	c := trafilatura.DefaultConfig()
 	c.MinExtractedSize = 0

@@ -87,3 +87,33 @@ func TestExtractorQuality(t *testing.T) {
 		t.Errorf("mean precision %.3f < 0.88", sumP/n)
 	}
 }
+
+// TestShortPagesWithoutSemanticMarkup: a short article page whose
+// navigation and footer are plain <div>s (no <nav>, <footer>) keeps only
+// its text, with or without a "next page" pager.
+func TestShortPagesWithoutSemanticMarkup(t *testing.T) {
+	ext, err := newExtractor("", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse("http://example.jp/story/2")
+	for _, body := range []string{
+		`<html><head><title>連載 第2回</title></head><body><div id="menu"><a href="/">ホーム</a> <a href="/list">記事一覧</a> <a href="/about">会社概要</a></div>
+<div class="content"><h2>連載 第2回</h2><p>第二回の本文はここにあります。</p></div>
+<div class="pager"><a href="/story/1">前のページ</a> <a href="/story/3">次のページ</a></div><div id="footer">Copyright 例示株式会社</div></body></html>`,
+		`<html><body><div class="header">サイト名</div><div class="main">本文だけの短いページです。<br>二行目です。</div><div class="footer">フッターの文字</div></body></html>`,
+	} {
+		p, err := ext.extract(base, []byte(body), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, junk := range []string{"記事一覧", "会社概要", "Copyright", "次のページ"} {
+			if strings.Contains(p.Text, junk) {
+				t.Errorf("text keeps %q:\n%s", junk, p.Text)
+			}
+		}
+		if !strings.Contains(p.Text, "本文") {
+			t.Errorf("text lost the body:\n%s", p.Text)
+		}
+	}
+}
