@@ -20,6 +20,7 @@ type site struct {
 	mu          sync.Mutex
 	conditional int
 	private     int
+	gone        bool // the article no longer exists
 }
 
 func newSite(t *testing.T) *site {
@@ -42,6 +43,13 @@ func newSite(t *testing.T) *site {
 		case "/":
 			body = `<html><body><a href="/a/1">記事</a> <a href="/private">秘密</a> <a href="https://example.invalid/">外部</a></body></html>`
 		case "/a/1", "/a/2", "/a/3":
+			s.mu.Lock()
+			gone := s.gone
+			s.mu.Unlock()
+			if gone {
+				http.NotFound(w, r)
+				return
+			}
 			body = page(int(r.URL.Path[3] - '0'))
 		case "/private":
 			s.mu.Lock()
@@ -200,5 +208,31 @@ func TestIngestOfficeFormats(t *testing.T) {
 	_, errs, code := kura(t, "ingest", "--data", data, dir+"damaged.pdf", dir+"scanned.pdf")
 	if code != exitPartial || !strings.Contains(errs, "damaged.pdf: skipped: damaged") || !strings.Contains(errs, "scanned.pdf: page 1: skipped: no text layer") {
 		t.Errorf("exit %d\n%s", code, errs)
+	}
+}
+
+func TestCrawlPrune(t *testing.T) {
+	s := newSite(t)
+	data := t.TempDir()
+	args := []string{"crawl", s.URL + "/", "--allow-private", "--delay", "0", "--data", data, "--json", "--content-selector", "div.field-name-body"}
+	kura(t, args...)
+	s.mu.Lock()
+	s.gone = true
+	s.mu.Unlock()
+	// Without --prune the gone article keeps its chunks...
+	out, _, _ := kura(t, args...)
+	var sum crawlJSON
+	json.Unmarshal([]byte(out), &sum)
+	if sum.Removed != 0 {
+		t.Fatalf("removed %d chunks without --prune", sum.Removed)
+	}
+	// ...with it they go.
+	out, _, _ = kura(t, append(args, "--prune")...)
+	json.Unmarshal([]byte(out), &sum)
+	if sum.Removed == 0 {
+		t.Fatalf("--prune removed nothing: %s", out)
+	}
+	if hits := mustKura(t, "search", "--data", data, "--json", "ロールバック手順"); strings.Contains(hits, "/a/1") {
+		t.Errorf("the gone article is still found:\n%s", hits)
 	}
 }
