@@ -69,6 +69,7 @@ It runs offline on an embedded store by default.`,
 		newCacheCommand(&g),
 		newVersionCommand(),
 		newServeCommand(&g),
+		newCrawlCommand(&g),
 	)
 	setVersion(root)
 	groupCommand(root)

@@ -16,7 +16,7 @@ func TestCollect(t *testing.T) {
 	for _, name := range []string{
 		"docs/b.md", "docs/a.txt", "docs/sub/c.html", "docs/sub/d.jsonl", "docs/sub/e.HTM",
 		"docs/image.png", "docs/.hidden.txt", "docs/.git/config.txt", "docs/sub/deeper/f.markdown",
-		"other/x.txt", "other/y.pdf", "empty/readme", "top.txt",
+		"other/x.txt", "other/y.xlsx", "empty/readme", "top.txt",
 	} {
 		writeFile(t, dir, name, []byte("x"))
 	}
@@ -57,7 +57,7 @@ func TestCollect(t *testing.T) {
 	f([]string{"missing.txt", "nomatch/*.md", "empty", "other"}, []string{"other/x.txt"},
 		"missing.txt: file does not exist",
 		"nomatch/*.md: nothing to read (no file matches the pattern)",
-		"empty: nothing to read (no .txt .md .markdown .html .htm .jsonl files in the directory)",
+		"empty: nothing to read (no .txt .md .markdown .html .htm .jsonl .pdf .docx .pptx files in the directory)",
 		"other/broken.txt: broken symbolic link: file does not exist")
 	f([]string{"[bad"}, nil, "[bad: syntax error in pattern")
 	f([]string{""}, nil, `"": empty path argument: nothing to read`)

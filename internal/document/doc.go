@@ -8,8 +8,9 @@
 // answers the reverse question for --prune: would these arguments collect
 // this (now deleted) path? A [Namer] gives each file one source name,
 // however its path was typed. [Load] reads one file and returns the
-// [Document] values it holds: one for .txt, .md and .html files, one per
-// line for .jsonl files. Loaders are registered in one table (formats.go);
+// [Document] values it holds: one for .txt, .md, .html and .docx files, one per
+// line for .jsonl files, one per page of a .pdf (metadata "page") and one
+// per slide of a .pptx (metadata "slide"), so that no chunk spans two pages. Loaders are registered in one table (formats.go);
 // a new format is one entry there. The split stage (internal/split) cuts
 // each Document's Text into chunks; nothing here knows about chunks,
 // vectors or stores.
@@ -37,6 +38,16 @@
 // reasons with errors.Is. A [*RecordError] means one JSONL line was skipped
 // while the rest of the file loaded. Both print as one line that names the
 // file (and line) and say what to do, so the CLI can show them as they are.
+//
+// # PDF, Word and PowerPoint
+//
+// The container formats are read in pure Go. PDF files are parsed by pdfcpu
+// and their text is rebuilt here from the page content (pdf.go, pdftext.go,
+// pdffont.go, pdfcmap.go); .docx and .pptx are ZIP packages of XML read
+// with the standard library (ooxml.go, docx.go, pptx.go). Decompression and
+// part-count limits turn ZIP and stream bombs into [ErrDamaged]; encrypted
+// files give [ErrEncrypted]; a PDF page with only images is a [*PageError]
+// wrapping [ErrNoText].
 //
 // # Caveats
 //

@@ -31,6 +31,13 @@ var (
 	ErrNoTextField = errors.New("no text field")
 	// ErrNoMatch: a [Collect] argument named nothing loadable.
 	ErrNoMatch = errors.New("nothing to read")
+	// ErrEncrypted: a PDF or Office file that needs a password.
+	ErrEncrypted = errors.New("encrypted document")
+	// ErrDamaged: a PDF, .docx or .pptx whose structure cannot be read, or
+	// that exceeds a decompression or part-count limit.
+	ErrDamaged = errors.New("damaged document")
+	// ErrNoText: a PDF page without a text layer (a scanned image).
+	ErrNoText = errors.New("no text layer")
 )
 
 // Warning is a note about a file that loaded, such as an encoding chosen
@@ -84,3 +91,18 @@ func (e *RecordError) Unwrap() []error {
 	}
 	return []error{ErrBadRecord, e.Err}
 }
+
+// PageError reports one page (or slide) of a document that yielded
+// nothing while the rest loaded: "report.pdf: page 3: skipped: reason".
+type PageError struct {
+	Path   string
+	Page   int
+	Reason string
+	Err    error
+}
+
+func (e *PageError) Error() string {
+	return fmt.Sprintf("%s: page %d: skipped: %s", e.Path, e.Page, e.Reason)
+}
+
+func (e *PageError) Unwrap() error { return e.Err }

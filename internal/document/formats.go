@@ -29,6 +29,17 @@ func formats() []format {
 		{[]string{".md", ".markdown"}, loadMarkdown},
 		{[]string{".html", ".htm"}, loadHTML},
 		{[]string{".jsonl"}, loadJSONL},
+		{[]string{".pdf"}, func(src string, data []byte, _ LoadOptions) ([]Document, []error, error) {
+			return loadPDF(src, data)
+		}},
+		{[]string{".docx"}, func(src string, data []byte, _ LoadOptions) ([]Document, []error, error) {
+			docs, err := loadDOCX(src, data)
+			return docs, nil, err
+		}},
+		{[]string{".pptx"}, func(src string, data []byte, _ LoadOptions) ([]Document, []error, error) {
+			docs, err := loadPPTX(src, data)
+			return docs, nil, err
+		}},
 	}
 }
 
