@@ -20,9 +20,9 @@ import (
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/ingest"
-	"github.com/kura-rag/kura/internal/version"
 	"github.com/kura-rag/kura/internal/lexical"
 	"github.com/kura-rag/kura/internal/store"
+	"github.com/kura-rag/kura/internal/version"
 )
 
 type crawlOptions struct {
