@@ -238,12 +238,12 @@ func defaultSearchType(coll store.Collection) string {
 // ingestCorpus ingests path (a file or directory) as `kura ingest PATH`
 // does with its defaults.
 func ingestCorpus(ctx context.Context, st store.Store, emb embed.Embedder, path string) error {
-	files, problems := document.Collect([]string{path})
-	if len(problems) > 0 || len(files) == 0 {
-		return fmt.Errorf("corpus not found: %v (pass -corpus PATH, e.g. ../shared/eval/jsquad/corpus.jsonl from the repository root)", problems)
+	found := document.Collect([]string{path})
+	if len(found.Problems) > 0 || len(found.Files) == 0 {
+		return fmt.Errorf("corpus not found: %v (pass -corpus PATH, e.g. ../shared/eval/jsquad/corpus.jsonl from the repository root)", found.Problems)
 	}
 	var in []ingest.Input
-	for _, f := range files {
+	for _, f := range found.Files {
 		in = append(in, ingest.Input{Source: f, Load: func() ([]document.Document, []error, error) {
 			return document.Load(f, document.LoadOptions{TextField: "text"})
 		}})

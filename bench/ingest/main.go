@@ -120,9 +120,10 @@ func main() {
 	if err != nil {
 		fatalf("corpus %s not found (%v); pass -corpus PATH/corpus.jsonl, e.g. ../shared/eval/jsquad/corpus.jsonl from the repository root", *corpus, err)
 	}
-	files, problems := document.Collect([]string{*corpus})
-	if len(problems) > 0 || len(files) != 1 {
-		fatalf("corpus %s: %v", *corpus, errors.Join(problems...))
+	collected := document.Collect([]string{*corpus})
+	files := collected.Files
+	if len(collected.Problems) > 0 || len(files) != 1 {
+		fatalf("corpus %s: %v", *corpus, errors.Join(collected.Problems...))
 	}
 	ctx := context.Background()
 	enc := json.NewEncoder(os.Stdout)

@@ -41,6 +41,7 @@ changed. The offline hash embedder is not cached.`,
 		},
 	}
 	clear.Flags().StringVar(&only, "embedder", "", "clear only this provider's vectors (e.g. cohere)")
+	groupCommand(cmd)
 	cmd.AddCommand(stats, clear)
 	return cmd
 }
@@ -80,7 +81,7 @@ func runCacheStats(cmd *cobra.Command, g *globalOptions, asJSON bool) error {
 	if asJSON {
 		return newJSONEncoder(out).Encode(st)
 	}
-	fmt.Fprintf(out, "%s: %d vectors, %s on disk\n", path, st.Entries, humanBytes(st.FileBytes))
+	fmt.Fprintf(out, "%s: %s, %s on disk\n", path, plural(st.Entries, "vector"), humanBytes(st.FileBytes))
 	if len(st.Spaces) == 0 {
 		return nil
 	}
@@ -122,6 +123,6 @@ func runCacheClear(cmd *cobra.Command, g *globalOptions, only string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "removed %d cached vectors from %s\n", n, path)
+	fmt.Fprintf(cmd.OutOrStdout(), "removed %s from %s\n", plural(n, "cached vector"), path)
 	return nil
 }

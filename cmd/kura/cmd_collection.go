@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kura-rag/kura/internal/ingest"
 	"github.com/kura-rag/kura/internal/store"
 	"github.com/kura-rag/kura/internal/store/milvus"
 )
@@ -50,6 +52,7 @@ func newCollectionCommand(g *globalOptions) *cobra.Command {
 			return runCollectionDrop(cmd, g, args[0])
 		},
 	}
+	groupCommand(cmd)
 	cmd.AddCommand(list, describe, drop)
 	return cmd
 }
@@ -67,8 +70,20 @@ type description struct {
 	Embedder     string          `json:"embedder"`
 	EmbedModel   string          `json:"embed_model"`
 	TextMaxBytes int             `json:"text_max_bytes"`
+	Analyzer     string          `json:"analyzer"`            // full-text analyzer, "none" without a text index
+	Context      string          `json:"context"`             // where chunks carry their title: both, bm25, embed, none
+	SearchType   string          `json:"default_search_type"` // what search and eval use without --search-type
 	DiskBytes    int64           `json:"disk_bytes"`
 	Fields       []schemaField   `json:"fields"`
+}
+
+// contextOf is a collection's title context as describe shows it.
+func contextOf(s store.Schema) string {
+	c, known := ingest.StoredContext(s)
+	if !known {
+		return c.String() + " (whether titles were embedded is not recorded)"
+	}
+	return c.String()
 }
 
 type schemaField struct {
@@ -85,7 +100,8 @@ func describeCollection(ctx context.Context, g *globalOptions, coll store.Collec
 	s := coll.Schema()
 	if mc, ok := coll.(*milvus.Collection); ok {
 		d := description{Name: coll.Name(), Store: g.Store, Rows: stats.Rows, Sources: stats.Sources, Dim: s.Dim, Metric: s.Metric,
-			Embedder: s.Embedder.Name, EmbedModel: s.Embedder.Model, TextMaxBytes: s.TextMaxBytes, DiskBytes: -1}
+			Embedder: s.Embedder.Name, EmbedModel: s.Embedder.Model, TextMaxBytes: s.TextMaxBytes, DiskBytes: -1,
+			Analyzer: ingest.StoredAnalyzer(coll), Context: contextOf(s), SearchType: defaultSearchType(coll)}
 		for _, f := range mc.Fields() {
 			d.Fields = append(d.Fields, schemaField{f.Name, f.Type, f.Note})
 		}
@@ -102,6 +118,9 @@ func describeCollection(ctx context.Context, g *globalOptions, coll store.Collec
 		Embedder:     s.Embedder.Name,
 		EmbedModel:   s.Embedder.Model,
 		TextMaxBytes: s.TextMaxBytes,
+		Analyzer:     ingest.StoredAnalyzer(coll),
+		Context:      contextOf(s),
+		SearchType:   defaultSearchType(coll),
 		DiskBytes:    stats.DiskBytes,
 		Fields: []schemaField{
 			{"id", "INT64", "primary key, derived from collection, source and text"},
@@ -154,9 +173,10 @@ func runCollectionList(cmd *cobra.Command, g *globalOptions, asJSON bool) error 
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROWS\tSOURCES\tDIM\tEMBEDDER\tSIZE")
+	fmt.Fprintln(tw, "NAME\tROWS\tSOURCES\tDIM\tEMBEDDER\tANALYZER\tCONTEXT\tSEARCH\tSIZE")
 	for _, d := range descs {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", d.Name, d.Rows, d.Sources, d.Dim, d.Embedder, humanBytes(d.DiskBytes))
+		ctx, _, _ := strings.Cut(d.Context, " ")
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Rows, d.Sources, d.Dim, d.Embedder, d.Analyzer, ctx, d.SearchType, humanBytes(d.DiskBytes))
 	}
 	return tw.Flush()
 }
@@ -187,7 +207,7 @@ func runCollectionDescribe(cmd *cobra.Command, g *globalOptions, name string, as
 
 func printDescription(w io.Writer, d description) {
 	fmt.Fprintf(w, "collection  %s (%s store)\n", d.Name, d.Store)
-	fmt.Fprintf(w, "rows        %d chunks from %d sources\n", d.Rows, d.Sources)
+	fmt.Fprintf(w, "rows        %s from %s\n", plural(int(d.Rows), "chunk"), plural(int(d.Sources), "source"))
 	model := d.EmbedModel
 	if model == "" {
 		model = "default model"
@@ -195,6 +215,9 @@ func printDescription(w io.Writer, d description) {
 	fmt.Fprintf(w, "embedder    %s, %s, %d dimensions\n", d.Embedder, model, d.Dim)
 	fmt.Fprintf(w, "metric      %s\n", d.Metric)
 	fmt.Fprintf(w, "index       %s\n", indexSummary(d.Index))
+	fmt.Fprintf(w, "full text   %s analyzer\n", d.Analyzer)
+	fmt.Fprintf(w, "context     %s\n", d.Context)
+	fmt.Fprintf(w, "search      %s by default\n", d.SearchType)
 	if d.DiskBytes >= 0 {
 		fmt.Fprintf(w, "on disk     %s\n", humanBytes(d.DiskBytes))
 	} else {

@@ -135,7 +135,7 @@ func runEval(cmd *cobra.Command, g *globalOptions, o *evalOptions) error {
 			}
 			p = &prepared{coll: coll}
 			colls[name] = p
-			oe, err := queryEmbedder(g, coll.Schema(), &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
+			oe, err := queryEmbedder(g, coll, &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
 				fmt.Fprintln(cmd.ErrOrStderr(), msg)
 			})
 			if err != nil {
@@ -198,20 +198,24 @@ func runEval(cmd *cobra.Command, g *globalOptions, o *evalOptions) error {
 		}
 		runs = append(runs, run)
 		if !o.JSON {
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d queries in %.1f s\n", spec.name, len(queries), time.Since(started).Seconds())
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s in %.1f s\n", spec.name, plural(len(queries), "query"), time.Since(started).Seconds())
 		}
 	}
 	out := cmd.OutOrStdout()
 	if o.JSON {
 		enc := newJSONEncoder(out)
-		return enc.Encode(struct {
+		if err := enc.Encode(struct {
 			Queries string    `json:"queries"`
+			Skipped int       `json:"skipped"`
 			Runs    []evalRun `json:"runs"`
-		}{o.Queries, runs})
+		}{o.Queries, len(problems), runs}); err != nil {
+			return err
+		}
+	} else {
+		printEval(out, o.Queries, runs)
 	}
-	printEval(out, o.Queries, runs)
 	if len(problems) > 0 {
-		return &partialError{fmt.Sprintf("%d query lines skipped", len(problems))}
+		return &partialError{fmt.Sprintf("%s skipped", plural(len(problems), "query line"))}
 	}
 	return nil
 }
@@ -257,10 +261,14 @@ func parseCompare(values []string) ([]compareSpec, error) {
 	var specs []compareSpec
 	for _, v := range values {
 		if !strings.Contains(v, "=") {
+			n := len(specs)
 			for _, t := range strings.Split(v, ",") {
 				if t = strings.TrimSpace(t); t != "" {
 					specs = append(specs, compareSpec{name: t, searchType: t})
 				}
+			}
+			if len(specs) == n {
+				return nil, &usageError{fmt.Errorf("--compare %q names no search type; give a comma-separated list such as dense,bm25,hybrid", v)}
 			}
 			continue
 		}
@@ -327,7 +335,7 @@ func (s compareSpec) apply(o *retrievalOptions) error {
 
 func printEval(w io.Writer, file string, runs []evalRun) {
 	m0 := runs[0].Metrics
-	fmt.Fprintf(w, "%s: %d questions (%d with answers, %d with doc_ids)\n\n", file, m0.Queries, m0.AnswerQueries, m0.DocQueries)
+	fmt.Fprintf(w, "%s: %s (%d with answers, %d with doc_ids)\n\n", file, plural(m0.Queries, "question"), m0.AnswerQueries, m0.DocQueries)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(label string, f func(r evalRun) string) {
 		fmt.Fprint(tw, label, "\t")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,7 +38,7 @@ func newSearchCommand(g *globalOptions) *cobra.Command {
 		Short: "Search a collection",
 		Long: `Embed QUERY with the collection's own embedder and print the top-k chunks.
 With --json, one JSON object per hit per line:
-  {"id": 42, "score": 0.83, "entity": {"text": "...", "source": "..."}}
+  {"id":6137778378354619691,"score":13.81,"entity":{"source":"docs/a.md","text":"..."}}
 With --queries FILE.jsonl (lines {"id": "...", "query": "..."}), one line per query:
   {"query_id": "...", "hits": [ ...hit objects... ]}
 Search types (--search-type): dense (vectors), bm25 (full text), hybrid (both,
@@ -51,6 +52,9 @@ score; with --rerank the reranker's relevance (0..1).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Queries == "" && len(args) == 0 {
 				return &usageError{errors.New("give a QUERY, or --queries FILE.jsonl for batch mode")}
+			}
+			if o.Queries == "" && strings.TrimSpace(strings.Join(args, " ")) == "" {
+				return &usageError{errors.New("the QUERY is empty; give a question, e.g. kura search \"GitOpsとは何ですか\"")}
 			}
 			if o.Queries != "" && len(args) > 0 {
 				return &usageError{errors.New("give either a QUERY or --queries, not both")}
@@ -88,7 +92,7 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 	}
 	defer coll.Close()
 
-	emb, err := queryEmbedder(g, coll.Schema(), &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
+	emb, err := queryEmbedder(g, coll, &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
 		fmt.Fprintln(cmd.ErrOrStderr(), msg)
 	})
 	if err != nil {
@@ -102,11 +106,17 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 	s := searcher{ret: &retrieve.Retriever{Coll: coll, Emb: emb.Embedder, Cfg: cfg}}
 	out := bufio.NewWriter(cmd.OutOrStdout())
 	defer out.Flush()
+	s.checkFields = func(hits [][]store.Hit) error {
+		return checkOutputFields(ctx, coll, cfg.OutputFields, hits)
+	}
 	if o.Queries != "" {
 		return s.batch(ctx, o.Queries, out, cmd.ErrOrStderr(), embed.BatchSize(emb, o.embedder.BatchSize))
 	}
 	hits, err := s.search(ctx, []string{query})
 	if err != nil {
+		return err
+	}
+	if err := s.checkFields(hits); err != nil {
 		return err
 	}
 	if o.JSON {
@@ -123,8 +133,44 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 		metric = "" // BM25, fused and rerank scores are higher-is-better
 	}
 	printHits(out, hits[0], metric)
-	if len(hits[0]) == 0 && cfg.Mode == retrieve.BM25 {
-		fmt.Fprintln(cmd.ErrOrStderr(), "bm25 finds only chunks that share a term with the question; try --search-type hybrid or dense")
+	if len(hits[0]) == 0 {
+		explainNoHits(ctx, cmd.ErrOrStderr(), coll, cfg)
+	}
+	return nil
+}
+
+// explainNoHits says why a search found nothing: a filter that no chunk
+// matches, or BM25's need for a shared term.
+func explainNoHits(ctx context.Context, w io.Writer, coll store.Collection, cfg retrieve.Config) {
+	if cfg.Filter != "" {
+		if ok, err := store.AnyMatch(ctx, coll, cfg.Filter); err == nil && !ok {
+			fields, _ := store.SampleFields(ctx, coll, 100)
+			fmt.Fprintf(w, "no chunk of collection %s matches --filter %s; check the field names and values (fields: %s)\n",
+				coll.Name(), cfg.Filter, strings.Join(fields, ", "))
+			return
+		}
+	}
+	if cfg.Mode == retrieve.BM25 {
+		fmt.Fprintln(w, "bm25 finds only chunks that share a term with the question; try --search-type hybrid or dense")
+	}
+}
+
+// checkOutputFields refuses an --output-fields name that no chunk of the
+// collection has. A field missing from every hit is looked up in the
+// whole collection (a scan, so only then).
+func checkOutputFields(ctx context.Context, coll store.Collection, fields []string, results [][]store.Hit) error {
+	for _, f := range fields {
+		if slices.ContainsFunc(results, func(hits []store.Hit) bool {
+			return slices.ContainsFunc(hits, func(h store.Hit) bool { _, ok := h.Entity[f]; return ok })
+		}) {
+			continue
+		}
+		ok, err := store.HasField(ctx, coll, f)
+		if err != nil || ok {
+			continue // a probe that fails is no reason to fail the search
+		}
+		names, _ := store.SampleFields(ctx, coll, 100)
+		return &usageError{fmt.Errorf("--output-fields: collection %s has no field %q (its chunks have: %s; \"*\" returns all)", coll.Name(), f, strings.Join(append([]string{"id"}, names...), ", "))}
 	}
 	return nil
 }
@@ -135,14 +181,9 @@ func runSearch(cmd *cobra.Command, g *globalOptions, o *searchOptions, query str
 // as for ingest. Queries are embedded in query mode (Cohere's and OCI's
 // search_query) and are not cached: the cache would save little, and
 // search must not wait for an ingest holding the cache file.
-func queryEmbedder(g *globalOptions, schema store.Schema, o *embedderOptions, explicit bool, note func(string)) (*openedEmbedder, error) {
-	name, model, dim := schema.Embedder.Name, schema.Embedder.Model, schema.Embedder.Dim
-	if name != "hash" && dim == embed.NativeDim(name, model) {
-		dim = 0 // the model's own length: do not ask for a shortened one
-	} else if name != "hash" && embed.NativeDim(name, model) == 0 {
-		dim = 0 // unknown model: its length is learnt, and checked below
-	}
-	cfg := o.configFor(name, model, dim)
+func queryEmbedder(g *globalOptions, coll store.Collection, o *embedderOptions, explicit bool, note func(string)) (*openedEmbedder, error) {
+	schema := coll.Schema()
+	cfg := o.collectionConfig(schema)
 	if explicit {
 		cfg = o.config()
 	}
@@ -150,7 +191,7 @@ func queryEmbedder(g *globalOptions, schema store.Schema, o *embedderOptions, ex
 	if err != nil {
 		return nil, err
 	}
-	if err := ingest.CheckEmbedder(schema, emb.Info()); err != nil {
+	if err := ingest.CheckEmbedder(coll.Name(), schema, emb.Info()); err != nil {
 		emb.close()
 		return nil, err
 	}
@@ -159,6 +200,9 @@ func queryEmbedder(g *globalOptions, schema store.Schema, o *embedderOptions, ex
 
 type searcher struct {
 	ret *retrieve.Retriever
+	// checkFields, if set, validates the output fields against the first
+	// results.
+	checkFields func([][]store.Hit) error
 }
 
 // search embeds the queries in one call and searches each.
@@ -197,6 +241,12 @@ func (s *searcher) batch(ctx context.Context, file string, out io.Writer, errw i
 		results, err := s.search(ctx, texts)
 		if err != nil {
 			return err
+		}
+		if s.checkFields != nil {
+			if err := s.checkFields(results); err != nil {
+				return err
+			}
+			s.checkFields = nil
 		}
 		for i, q := range pending {
 			if err := enc.Encode(struct {
@@ -245,7 +295,7 @@ func (s *searcher) batch(ctx context.Context, file string, out io.Writer, errw i
 		return err
 	}
 	if skipped > 0 {
-		return &partialError{fmt.Sprintf("%d query lines skipped", skipped)}
+		return &partialError{fmt.Sprintf("%s skipped", plural(skipped, "query line"))}
 	}
 	return nil
 }

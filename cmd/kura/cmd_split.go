@@ -60,8 +60,13 @@ func runSplit(cmd *cobra.Command, opts split.Options, file string, o *splitOptio
 	if err != nil {
 		return err
 	}
+	skipped := 0
 	for _, p := range problems {
-		fmt.Fprintln(cmd.ErrOrStderr(), p)
+		fmt.Fprintln(cmd.ErrOrStderr(), problemText(p))
+		var w *document.Warning
+		if !errors.As(p, &w) {
+			skipped++
+		}
 	}
 	chunks := []string{}
 	w := cmd.OutOrStdout()
@@ -85,8 +90,8 @@ func runSplit(cmd *cobra.Command, opts split.Options, file string, o *splitOptio
 			return err
 		}
 	}
-	if len(problems) > 0 {
-		return &partialError{fmt.Sprintf("%d items skipped", len(problems))}
+	if skipped > 0 {
+		return &partialError{fmt.Sprintf("%s skipped", plural(skipped, "item"))}
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kura-rag/kura/internal/embed"
+	"github.com/kura-rag/kura/internal/store"
 )
 
 // embedderOptions select and configure the embedder (ingest, search).
@@ -72,6 +73,18 @@ var endpointEnv = map[string]string{
 // with endpoint, key and OCI settings from flags and the environment.
 func (o *embedderOptions) config() embed.Config {
 	return o.configFor(o.Name, o.Model, o.Dim)
+}
+
+// collectionConfig is the configuration of the embedder a collection was
+// built with.
+func (o *embedderOptions) collectionConfig(schema store.Schema) embed.Config {
+	name, model, dim := schema.Embedder.Name, schema.Embedder.Model, schema.Embedder.Dim
+	if name != "hash" && dim == embed.NativeDim(name, model) {
+		dim = 0 // the model's own length: do not ask for a shortened one
+	} else if name != "hash" && embed.NativeDim(name, model) == 0 {
+		dim = 0 // unknown model: its length is learnt, and checked later
+	}
+	return o.configFor(name, model, dim)
 }
 
 func (o *embedderOptions) configFor(name, model string, dim int) embed.Config {

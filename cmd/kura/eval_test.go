@@ -104,6 +104,16 @@ func TestEvalCommand(t *testing.T) {
 			t.Errorf("table lacks %s:\n%s", want, out)
 		}
 	}
+	// Skipped query lines make the run partial (exit 3), in JSON as in text.
+	bad := filepath.Join(dir, "bad.jsonl")
+	raw, _ := os.ReadFile(queries)
+	writeFile(t, bad, append(raw, []byte("\nnot json\n")...))
+	for _, extra := range [][]string{nil, {"--json"}} {
+		out, errs, code := kura(t, append([]string{"eval", "--data", data, "--queries", bad}, extra...)...)
+		if code != exitPartial || !strings.Contains(errs, "bad.jsonl:4") || out == "" {
+			t.Errorf("eval %v with a bad line: exit %d, stderr %q", extra, code, errs)
+		}
+	}
 	// Errors.
 	for _, c := range []struct {
 		args []string
@@ -111,6 +121,8 @@ func TestEvalCommand(t *testing.T) {
 	}{
 		{[]string{"eval", "--data", data}, "--queries"},
 		{[]string{"eval", "--data", data, "--queries", queries, "--compare", "bm25 foo=1"}, "unknown setting"},
+		{[]string{"eval", "--data", data, "--queries", queries, "--compare", ","}, "names no search type"},
+		{[]string{"eval", "--data", data, "--queries", queries, "--compare", " , ", "--json"}, "names no search type"},
 		{[]string{"eval", "--data", data, "--queries", queries, "--search-type", "fuzzy"}, "unknown search type"},
 		{[]string{"eval", "--data", data, "--queries", queries, "--search-type", "bm25", "--alpha", "0.5"}, "--alpha"},
 	} {

@@ -280,3 +280,41 @@ func TestMilvusUnreachable(t *testing.T) {
 		t.Errorf("bad --consistency: exit %d: %s", code, errs)
 	}
 }
+
+// TestMilvusMetadataUpdate: a changed --set value re-stores every chunk
+// with its stored vector, read back from Milvus; nothing is embedded.
+func TestMilvusMetadataUpdate(t *testing.T) {
+	srv := milvusFake(t)
+	dir := corpus(t)
+	docs := filepath.Join(dir, "docs")
+	first := ingestFull(t, 0, "--context", "bm25", "--set", "team=alpha", docs)
+	srv.Reset()
+	second := ingestFull(t, 0, "--set", "team=beta", docs)
+	if second.Updated != first.Added || second.Embedded != 0 || second.Added != 0 || second.Removed != 0 {
+		t.Fatalf("metadata update on Milvus: %+v (first %+v)", second, first)
+	}
+	if len(srv.Calls("Insert", "Upsert")) == 0 {
+		t.Fatal("no rows were written")
+	}
+	out := mustKura(t, "search", "--json", "-k", "20", "--filter", `team == "beta"`, "GitOps")
+	if n := strings.Count(out, "\n"); n != first.Added {
+		t.Fatalf("%d chunks have the new metadata, want %d", n, first.Added)
+	}
+}
+
+// TestMilvusNoSpuriousUpdates: metadata of every JSON shape reads back
+// from Milvus equal, so an unchanged re-ingest sends no writes.
+func TestMilvusNoSpuriousUpdates(t *testing.T) {
+	srv := milvusFake(t)
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.jsonl")
+	writeFile(t, p, []byte(`{"id": "a", "title": "<b>&題</b>", "text": "本文その一です。", "big": 9007199254740993, "f": 4.50, "ok": true, "none": null}
+{"id": "b", "text": "本文その二です。", "nested": {"k": [1, "two", {"x": null}], "z": 1.0}, "list": [], "obj": {}}
+`))
+	ingestFull(t, 0, "--set", "team=alpha", "--set", "n=3", p)
+	srv.Reset()
+	again := ingestFull(t, 0, "--set", "team=alpha", "--set", "n=3", p)
+	if again.Updated != 0 || again.Added != 0 || len(srv.Calls("Insert", "Upsert", "Delete")) != 0 {
+		t.Fatalf("unchanged re-ingest on Milvus wrote: %+v", again)
+	}
+}

@@ -94,7 +94,7 @@ func (r *reporter) problem(err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.clear()
-	fmt.Fprintln(r.out, err)
+	fmt.Fprintln(r.out, problemText(err))
 }
 
 func (r *reporter) file(f ingest.FileReport) {
@@ -103,7 +103,7 @@ func (r *reporter) file(f ingest.FileReport) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	fmt.Fprintf(r.out, "%s: %d chunks (%d new, %d unchanged, %d stale)\n", f.Source, f.Chunks, f.New, f.Unchanged, f.Stale)
+	fmt.Fprintf(r.out, "%s: %s (%d new, %d updated, %d unchanged, %d stale)\n", f.Source, plural(f.Chunks, "chunk"), f.New, f.Updated, f.Unchanged, f.Stale)
 }
 
 func (r *reporter) stop() {

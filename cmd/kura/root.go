@@ -56,7 +56,7 @@ It runs offline on an embedded store by default.`,
 	pf.StringVar(&g.Store, "store", "local", "store backend: local or milvus (env KURA_STORE; MILVUS_URI selects milvus)")
 	g.milvus.register(pf)
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageError{fmt.Errorf("%w (see kura %s --help)", err, cmd.Name())}
+		return &usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 	})
 
 	root.AddCommand(
@@ -67,8 +67,41 @@ It runs offline on an embedded store by default.`,
 		newCollectionCommand(&g),
 		newQuickstartCommand(&g),
 		newCacheCommand(&g),
+		newVersionCommand(),
+		newServeCommand(&g),
+		newCrawlCommand(&g),
 	)
+	setVersion(root)
+	groupCommand(root)
 	return root
+}
+
+// groupCommand makes a command that only holds subcommands refuse an
+// unknown one with a usage error (exit 2) and a suggestion, instead of
+// printing its help and succeeding; without arguments it prints its help.
+func groupCommand(cmd *cobra.Command) {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() && c.Name() != "completion" {
+				names = append(names, c.Name())
+			}
+		}
+		msg := fmt.Sprintf("unknown command %q for '%s'", args[0], cmd.CommandPath())
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2
+		}
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf("; did you mean '%s %s'?", cmd.CommandPath(), s[0])
+		} else {
+			msg += fmt.Sprintf(" (its commands: %s; see '%s --help')", strings.Join(names, ", "), cmd.CommandPath())
+		}
+		return &usageError{errors.New(msg)}
+	}
 }
 
 // resolve applies environment variables to flags the user did not set.
@@ -96,7 +129,7 @@ func (g *globalOptions) resolve(fs *pflag.FlagSet) error {
 func args(check cobra.PositionalArgs, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, a []string) error {
 		if err := check(cmd, a); err != nil {
-			return &usageError{fmt.Errorf("%s takes %s (see %s --help)", cmd.CommandPath(), what, cmd.CommandPath())}
+			return &usageError{fmt.Errorf("'%s' takes %s (see '%s --help')", cmd.CommandPath(), what, cmd.CommandPath())}
 		}
 		return nil
 	}
@@ -292,6 +325,16 @@ func validFieldName(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// sourceRoot is the directory sources are named relative to (see
+// document.Namer): the one holding the data directory.
+func (g *globalOptions) sourceRoot() string {
+	abs, err := filepath.Abs(g.DataDir)
+	if err != nil {
+		return "."
+	}
+	return filepath.Dir(abs)
 }
 
 // absData is the data directory as an absolute path, for messages; on

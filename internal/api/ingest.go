@@ -70,10 +70,12 @@ type IngestSummary struct {
 	Files      int     `json:"files"`
 	Skipped    int     `json:"skipped"`
 	Problems   int     `json:"problems"`
+	Warnings   int     `json:"warnings"`
 	Documents  int     `json:"documents"`
 	Chunks     int     `json:"chunks"`
 	Duplicates int     `json:"duplicates"`
 	Added      int     `json:"added"`
+	Updated    int     `json:"updated"`
 	Unchanged  int     `json:"unchanged"`
 	Removed    int     `json:"removed"`
 	Embedded   int     `json:"embedded"`
@@ -81,4 +83,7 @@ type IngestSummary struct {
 	Bytes      int64   `json:"bytes"`
 	Seconds    float64 `json:"seconds"`
 	Created    bool    `json:"created"`
+	// Unsupported lists files passed over because kura does not read
+	// their type.
+	Unsupported []string `json:"unsupported"`
 }

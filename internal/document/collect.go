@@ -1,32 +1,16 @@
 package document
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
-
-// extensions lists what [Load] reads, in the order messages show them.
-var extensions = []string{".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"}
-
-// Extensions returns the file extensions kura reads, e.g. ".txt".
-func Extensions() []string { return append([]string(nil), extensions...) }
-
-// Supported reports whether path has an extension [Load] can read. The check
-// is case-insensitive: README.TXT is a text file too.
-func Supported(path string) bool {
-	ext := strings.ToLower(filepath.Ext(path))
-	for _, e := range extensions {
-		if ext == e {
-			return true
-		}
-	}
-	return false
-}
 
 // Collect expands command-line arguments into the files to load.
 //
@@ -41,25 +25,60 @@ func Supported(path string) bool {
 // Paths are cleaned and use forward slashes; they are relative when the
 // argument was. A file reached by several arguments (or links) appears once,
 // at its first position. Each argument that yields nothing produces a
-// problem naming it; the other arguments are still collected.
-func Collect(args []string) (files []string, problems []error) {
+// problem naming it; the other arguments are still collected. Files a walk
+// passes over because kura does not read their type are listed too, so
+// that the caller can say so.
+func Collect(args []string) Collected {
 	c := &collector{seenFiles: map[string]bool{}, seenDirs: map[string]bool{}}
 	for _, arg := range args {
 		c.arg(arg)
 	}
-	return c.files, c.problems
+	return c.Collected
+}
+
+// Collected is what [Collect] found.
+type Collected struct {
+	Files    []string // files to load
+	Problems []error  // arguments that named nothing readable
+	// Unsupported are the files directory walks passed over because no
+	// loader reads their extension (hidden files are not listed).
+	Unsupported []string
+}
+
+// ExtCount is how many files of one extension were passed over.
+type ExtCount struct {
+	Ext     string // lower case with the dot, or "" for none
+	Count   int
+	Example string // the first such file
+}
+
+// UnsupportedByExt groups Unsupported by extension, most frequent first.
+func (c Collected) UnsupportedByExt() []ExtCount {
+	var out []ExtCount
+	at := map[string]int{}
+	for _, p := range c.Unsupported {
+		ext := strings.ToLower(path.Ext(p))
+		i, ok := at[ext]
+		if !ok {
+			i = len(out)
+			at[ext] = i
+			out = append(out, ExtCount{Ext: ext, Example: p})
+		}
+		out[i].Count++
+	}
+	slices.SortStableFunc(out, func(a, b ExtCount) int { return cmp.Compare(b.Count, a.Count) })
+	return out
 }
 
 type collector struct {
-	files     []string
-	problems  []error
+	Collected
 	seenFiles map[string]bool // real paths of collected files
 	seenDirs  map[string]bool // real paths of walked directories
 	found     bool            // the current argument named at least one file, new or not
 }
 
 func (c *collector) problem(format string, a ...any) {
-	c.problems = append(c.problems, fmt.Errorf(format, a...))
+	c.Problems = append(c.Problems, fmt.Errorf(format, a...))
 }
 
 func (c *collector) arg(arg string) {
@@ -74,7 +93,7 @@ func (c *collector) arg(arg string) {
 	case err == nil && fi.IsDir():
 		c.walk(arg)
 		if !c.found {
-			c.problem("%s: %w (no %s files in the directory)", slashClean(arg), ErrNoMatch, strings.Join(extensions, " "))
+			c.problem("%s: %w (no %s files in the directory)", slashClean(arg), ErrNoMatch, strings.Join(Extensions(), " "))
 		}
 	case err == nil:
 		c.add(arg)
@@ -105,7 +124,7 @@ func (c *collector) add(p string) {
 		return
 	}
 	c.seenFiles[key] = true
-	c.files = append(c.files, slashClean(p))
+	c.Files = append(c.Files, slashClean(p))
 }
 
 // walk adds the supported files under dir. Only entries below dir are
@@ -152,6 +171,8 @@ func (c *collector) walk(dir string) {
 			c.walk(p)
 		case typ.IsRegular() && Supported(name):
 			c.add(p)
+		case typ.IsRegular():
+			c.Unsupported = append(c.Unsupported, slashClean(p))
 		}
 	}
 }

@@ -3,7 +3,9 @@ package document
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -38,15 +40,56 @@ const maxControlShare = 0.10
 // Order of evidence: a byte order mark; binary signatures; ISO-2022-JP escape
 // sequences in 7-bit data; valid UTF-8; then Shift_JIS and EUC-JP decoded
 // strictly and ranked by how plausible the result is as Japanese text.
+// [DecodeDetail] also says when that ranking was a close call.
 func Decode(data []byte) (text string, enc string, err error) {
-	return decode(data, nil, "")
+	d, err := decode(data, nil, "")
+	return d.text, d.enc, err
+}
+
+// Detection is the outcome of [DecodeDetail].
+type Detection struct {
+	Encoding string // one of the Enc* constants
+	// Unsure is set when another encoding also reads the data and the
+	// choice rests on thin evidence (little Japanese text, or readings
+	// of similar plausibility); it names that other encoding.
+	Unsure string
+}
+
+// DecodeDetail is [Decode] that also reports how sure the detection is.
+func DecodeDetail(data []byte) (string, Detection, error) {
+	d, err := decode(data, nil, "")
+	return d.text, Detection{Encoding: d.enc, Unsure: d.unsure}, err
+}
+
+// unsureWarning is the message of the [Warning] a loader returns for an
+// uncertain detection.
+func unsureWarning(d decoded) string {
+	return fmt.Sprintf("the text encoding was guessed as %s, but it also reads as %s and there is too little Japanese text to be sure; if the text looks wrong, convert the file to UTF-8 (e.g. with iconv or nkf)", d.enc, d.unsure)
+}
+
+type decoded struct {
+	text, enc string
+	unsure    string // the close runner-up, if the choice was uncertain
 }
 
 // decode is Decode with an optional declared charset (from HTML) that is
 // tried, strictly, after UTF-8 and before guessing. Valid UTF-8 wins over a
 // declaration because pages re-saved as UTF-8 often keep a stale
 // <meta charset=Shift_JIS>, and legacy text is practically never valid UTF-8.
-func decode(data []byte, declared encoding.Encoding, declaredName string) (string, string, error) {
+func decode(data []byte, declared encoding.Encoding, declaredName string) (decoded, error) {
+	text, enc, err := decodeSure(data, declared, declaredName)
+	switch {
+	case err != nil:
+		return decoded{}, err
+	case enc != "":
+		return decoded{text: text, enc: enc}, nil
+	}
+	return decodeLegacy(data)
+}
+
+// decodeSure handles everything but the Shift_JIS / EUC-JP guess; it
+// returns an empty encoding and a nil error when that guess is needed.
+func decodeSure(data []byte, declared encoding.Encoding, declaredName string) (string, string, error) {
 	if len(data) == 0 {
 		return "", "", skip(ErrEmpty, "file is empty")
 	}
@@ -80,23 +123,54 @@ func decode(data []byte, declared encoding.Encoding, declaredName string) (strin
 			return finishText(s, declaredName)
 		}
 	}
+	return "", "", nil
+}
 
+// minPlausible is the plausibility below which a reading is refused as
+// not Japanese (real text scores above 1, half-width katakana alone 1):
+// Latin-1 prose can form valid Shift_JIS, and loading it would store
+// mojibake that no query ever matches.
+const minPlausible = 0
+
+// An uncertain choice: both readings are clean and their plausibility
+// differs by less than unsureMargin + unsureEvidence/bytes, where bytes
+// counts the non-ASCII bytes; a few bytes need a wide margin to be
+// convincing, a page of text only a small one.
+const (
+	unsureMargin   = 0.3
+	unsureEvidence = 3.0
+)
+
+// decodeLegacy chooses between Shift_JIS and EUC-JP.
+func decodeLegacy(data []byte) (decoded, error) {
 	sj, sjBad := decodeStrict(japanese.ShiftJIS, data)
 	eu, euBad := decodeStrict(japanese.EUCJP, data)
+	n := nonASCII(data)
+	accept := func(s, enc string, score float64) (decoded, error) {
+		if score < minPlausible {
+			return decoded{}, skip(ErrUndecodable,
+				"not valid UTF-8, and reading it as Shift_JIS or EUC-JP gives implausible text; convert it to UTF-8, e.g. with iconv or nkf")
+		}
+		text, enc, _ := finishText(s, enc)
+		return decoded{text: text, enc: enc}, nil
+	}
 	switch {
 	case sjBad < 0 && euBad < 0:
-		// Both decode cleanly: EUC-JP kana read as Shift_JIS become
-		// half-width katakana, and Shift_JIS text rarely survives EUC-JP at
-		// all, so the more plausible reading is almost always right.
-		sjScore, euScore := scoreShiftJIS(data), scoreEUCJP(data)
+		sjScore, euScore := plausibility(sj, n, EncShiftJIS), plausibility(eu, n, EncEUCJP)
+		d, err := accept(sj, EncShiftJIS, sjScore)
+		other, otherScore := EncEUCJP, euScore
 		if euScore > sjScore {
-			return acceptLegacy(eu, EncEUCJP, euScore)
+			d, err = accept(eu, EncEUCJP, euScore)
+			other, otherScore = EncShiftJIS, sjScore
 		}
-		return acceptLegacy(sj, EncShiftJIS, sjScore)
+		if err == nil && otherScore >= minPlausible && math.Abs(sjScore-euScore) < unsureMargin+unsureEvidence/float64(n) {
+			d.unsure = other
+		}
+		return d, err
 	case sjBad < 0:
-		return acceptLegacy(sj, EncShiftJIS, scoreShiftJIS(data))
+		return accept(sj, EncShiftJIS, plausibility(sj, n, EncShiftJIS))
 	case euBad < 0:
-		return acceptLegacy(eu, EncEUCJP, scoreEUCJP(data))
+		return accept(eu, EncEUCJP, plausibility(eu, n, EncEUCJP))
 	}
 
 	// Report the reading that got furthest: a Shift_JIS file with one
@@ -109,24 +183,13 @@ func decode(data []byte, declared encoding.Encoding, declaredName string) (strin
 	if euBad > off {
 		off, name = euBad, EncEUCJP
 	}
-	return "", "", skip(ErrUndecodable, fmt.Sprintf(
+	return decoded{}, skip(ErrUndecodable, fmt.Sprintf(
 		"not valid text in UTF-8, Shift_JIS, EUC-JP or ISO-2022-JP (first bad byte at offset %d, reading as %s); convert it to UTF-8, e.g. with iconv or nkf",
 		off, name))
 }
 
 func skip(sentinel error, reason string) *SkipError {
 	return &SkipError{Reason: reason, Err: sentinel}
-}
-
-// acceptLegacy guards against text that decodes without errors but is not
-// Japanese (Latin-1 prose can form valid Shift_JIS pairs): loading it would
-// store mojibake that no query ever matches.
-func acceptLegacy(s, name string, score float64) (string, string, error) {
-	if score < 0 {
-		return "", "", skip(ErrUndecodable,
-			"not valid UTF-8, and reading it as Shift_JIS or EUC-JP gives implausible text; convert it to UTF-8, e.g. with iconv or nkf")
-	}
-	return finishText(s, name)
 }
 
 // finishText applies what every format needs: no BOM, "\n" line endings.
@@ -198,25 +261,31 @@ func badUTF16(b []byte, bigEndian bool) int {
 var signatures = []struct {
 	magic string
 	what  string
+	ext   string // the extension of a loader that reads it, if kura has one
+	fix   string // what to do otherwise
 }{
-	{"\x89PNG\r\n\x1a\n", "a PNG image"},
-	{"\xFF\xD8\xFF", "a JPEG image"},
-	{"GIF87a", "a GIF image"},
-	{"GIF89a", "a GIF image"},
-	{"%PDF-", "a PDF document; kura does not read PDF, extract its text first"},
-	{"PK\x03\x04", "a ZIP archive or Office document; export it as text or HTML first"},
-	{"\x1f\x8b", "gzip-compressed data; decompress it first"},
+	{"\x89PNG\r\n\x1a\n", "a PNG image", "", "kura reads text, not images"},
+	{"\xFF\xD8\xFF", "a JPEG image", "", "kura reads text, not images"},
+	{"GIF87a", "a GIF image", "", "kura reads text, not images"},
+	{"GIF89a", "a GIF image", "", "kura reads text, not images"},
+	{"%PDF-", "a PDF document", ".pdf", "extract its text first"},
+	{"PK\x03\x04", "a ZIP archive or Office document", "", "export it as text or HTML first"},
+	{"\x1f\x8b", "gzip-compressed data", "", "decompress it first"},
 }
 
 func sniffBinary(data []byte) error {
 	for _, s := range signatures {
 		if bytes.HasPrefix(data, []byte(s.magic)) {
-			return skip(ErrBinary, "binary content ("+s.what+")")
+			fix := s.fix
+			if s.ext != "" && Supported(s.ext) {
+				fix = "give it the " + s.ext + " extension to have it read as such"
+			}
+			return skip(ErrBinary, "binary content ("+s.what+"); "+fix)
 		}
 	}
 	head := data[:min(len(data), sniffLen)]
 	if i := bytes.IndexByte(head, 0); i >= 0 {
-		return skip(ErrBinary, fmt.Sprintf("binary content (NUL byte at offset %d)", i))
+		return skip(ErrBinary, fmt.Sprintf("binary content (NUL byte at offset %d); a text file has none: if it is UTF-16 without a byte order mark, save it as UTF-8", i))
 	}
 	ctl := 0
 	for _, c := range head {
@@ -225,7 +294,7 @@ func sniffBinary(data []byte) error {
 		}
 	}
 	if share := float64(ctl) / float64(len(head)); share > maxControlShare {
-		return skip(ErrBinary, fmt.Sprintf("binary content (%.0f%% control characters in the first %d bytes)", share*100, len(head)))
+		return skip(ErrBinary, fmt.Sprintf("binary content (%.0f%% control characters in the first %d bytes); not a text file", share*100, len(head)))
 	}
 	return nil
 }
@@ -300,90 +369,98 @@ func firstBadUTF8(b []byte) int {
 	return -1
 }
 
-// Plausibility scores: the mean, over non-ASCII characters, of a weight by
-// JIS X 0208 row. Kana and punctuation are what real Japanese text is made
-// of; level-1 kanji are the common ones; half-width katakana, unassigned
-// rows and user-defined areas are what a wrong reading produces.
-const (
-	wKana    = 3
-	wCommon  = 2 // punctuation, symbols, level-1 kanji
-	wRare    = 0 // level-2 kanji, Greek, Cyrillic, box drawing, NEC specials
-	wOdd     = -1
-	wInvalid = -3
-)
-
-func scoreShiftJIS(b []byte) float64 {
-	sum, n := 0, 0
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c < 0x80 {
-			continue
-		}
-		n++
-		switch {
-		case c >= 0xA1 && c <= 0xDF:
-			sum += wOdd // half-width katakana
-			continue
-		case c == 0x80 || c == 0xA0 || c >= 0xFD:
-			sum += wInvalid
-			continue
-		}
-		i++ // two-byte character; decodeStrict already checked the trail byte
-		switch {
-		case c == 0x82 || c == 0x83:
-			sum += wKana
-		case c == 0x81 || (c >= 0x88 && c <= 0x98):
-			sum += wCommon
-		case c == 0x84 || c == 0x87 || (c >= 0x99 && c <= 0x9F) || (c >= 0xE0 && c <= 0xEA):
-			sum += wRare
-		case c == 0xED || c == 0xEE || c >= 0xFA:
-			sum += wOdd // IBM extensions
-		default:
-			sum += wInvalid // unassigned rows, user-defined area
-		}
-	}
-	return mean(sum, n)
-}
-
-func scoreEUCJP(b []byte) float64 {
-	sum, n := 0, 0
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c < 0x80 {
-			continue
-		}
-		n++
-		switch {
-		case c == 0x8E:
-			sum += wOdd // half-width katakana
-			i++
-			continue
-		case c == 0x8F:
-			sum += wOdd // JIS X 0212 supplementary kanji
-			i += 2
-			continue
-		case c < 0xA1 || c == 0xFF:
-			sum += wInvalid
-			continue
-		}
-		i++
-		switch row := int(c) - 0xA0; {
-		case row == 4 || row == 5:
-			sum += wKana
-		case row <= 3 || (row >= 16 && row <= 47):
-			sum += wCommon
-		case row <= 8 || row == 13 || (row >= 48 && row <= 84):
-			sum += wRare
-		default:
-			sum += wInvalid
-		}
-	}
-	return mean(sum, n)
-}
-
-func mean(sum, n int) float64 {
-	if n == 0 {
+// plausibility scores a decoded reading as Japanese text: the sum of a
+// weight per non-ASCII character, divided by the number of non-ASCII bytes
+// it came from (the same for every reading of the data, so readings that
+// cut the bytes into characters differently compare fairly). Kana,
+// Japanese punctuation and frequent kanji are what real text is made of;
+// rare kanji, private-use characters and stray half-width katakana are
+// what a wrong reading produces. Real Japanese scores about 1.2 to 1.5,
+// text in half-width katakana 1, a wrong reading usually below 0.8.
+func plausibility(text string, nonASCIIBytes int, enc string) float64 {
+	if nonASCIIBytes == 0 {
 		return 0
 	}
-	return float64(sum) / float64(n)
+	sum := 0.0
+	prev := rune(' ')
+	runes := []rune(text)
+	for i, r := range runes {
+		if r < 0x80 {
+			prev = r
+			continue
+		}
+		next := ' '
+		if i+1 < len(runes) {
+			next = runes[i+1]
+		}
+		sum += runeWeight(r, enc, prev, next)
+		prev = r
+	}
+	return sum / float64(nonASCIIBytes)
+}
+
+func runeWeight(r rune, enc string, prev, next rune) float64 {
+	switch {
+	case r >= 0x3041 && r <= 0x30FF, r >= 0x3000 && r <= 0x303F:
+		return 3 // kana, Japanese punctuation
+	case isFrequentKanji(r):
+		return 2.5
+	case r >= 0x4E00 && r <= 0x9FFF:
+		return 0.5 // other kanji: a wrong reading yields them at random
+	case r >= 0xFF01 && r <= 0xFF5E:
+		return 2 // full-width letters and digits
+	case r >= 0xFF61 && r <= 0xFF9F:
+		// Half-width katakana. In EUC-JP each takes two bytes (0x8E and
+		// the code), a sequence nothing else produces, so it is as good
+		// as kana there. In Shift_JIS it is one byte, which is also what
+		// the lead bytes of EUC-JP kana and kanji read as; a letter on
+		// its own between ASCII letters ("Straße" in Latin-1) is noise.
+		if enc == EncEUCJP {
+			return 3
+		}
+		if r <= 0xFF65 {
+			return 0 // ｡｢｣､･: the lead bytes of EUC-JP punctuation and kana
+		}
+		if isASCIIAlnum(prev) || isASCIIAlnum(next) {
+			if !isHalfwidthKatakana(prev) && !isHalfwidthKatakana(next) {
+				return -1
+			}
+		}
+		return 1
+	case r >= 0xE000 && r <= 0xF8FF:
+		return -3 // private use: user-defined rows
+	case r >= 0x00A0 && r <= 0x017F && enc == EncEUCJP:
+		return 0.5 // ©, accented letters: JIS X 0212, three bytes in EUC-JP
+	case r >= 0x0370 && r <= 0x04FF, r >= 0x2500 && r <= 0x257F:
+		return 0 // Greek, Cyrillic, box drawing
+	case r >= 0x2000 && r <= 0x33FF, r >= 0xFFE0 && r <= 0xFFEF:
+		return 1 // symbols, circled numbers, ㈱, ￥
+	}
+	return -1
+}
+
+func isHalfwidthKatakana(r rune) bool { return r >= 0xFF66 && r <= 0xFF9F }
+
+func isASCIIAlnum(r rune) bool {
+	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}
+
+var frequentKanjiSet = sync.OnceValue(func() map[rune]bool {
+	m := make(map[rune]bool, utf8.RuneCountInString(frequentKanji))
+	for _, r := range frequentKanji {
+		m[r] = true
+	}
+	return m
+})
+
+func isFrequentKanji(r rune) bool { return frequentKanjiSet()[r] }
+
+func nonASCII(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c >= 0x80 {
+			n++
+		}
+	}
+	return n
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/width"
 )
 
 // seedDir holds real scraped Japanese documents shared by the project; tests
@@ -209,4 +210,95 @@ func TestDecodeOutputAlwaysClean(t *testing.T) {
 			t.Errorf("Decode(%q) = %q", in, got)
 		}
 	}
+}
+
+// TestDecodeHalfwidthKatakana: half-width katakana is legal in both
+// legacy encodings. In EUC-JP it is 0x8E plus the code, which Shift_JIS
+// reads as kanji (ｺﾒﾝﾄ became 室者爵柴); in Shift_JIS it is one byte each,
+// which used to be scored as noise and the file refused.
+func TestDecodeHalfwidthKatakana(t *testing.T) {
+	f := func(text string, e encoding.Encoding, wantEnc string) {
+		t.Helper()
+		data, err := e.NewEncoder().Bytes([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, enc, err := Decode(data)
+		if err != nil || got != text || enc != wantEnc {
+			t.Errorf("Decode(%s %q) = %q, %s, %v", wantEnc, text, got, enc, err)
+		}
+	}
+	for _, s := range []string{
+		"ｺﾒﾝﾄ: ﾃｽﾄ",
+		"ｺﾒﾝﾄ: ﾃｽﾄ\n",
+		"ｶﾀｶﾅ",
+		"ﾃﾞｰﾀﾍﾞｰｽ ｼｽﾃﾑ ﾌｧｲﾙ",
+		"ﾔﾏﾀﾞ ﾀﾛｳ様 ｺﾞ入金ありがとうございます。",
+		"品名: ﾎﾞｰﾙﾍﾟﾝ 数量: 3",
+	} {
+		f(s, japanese.EUCJP, EncEUCJP)
+		f(s, japanese.ShiftJIS, EncShiftJIS)
+	}
+}
+
+// TestDecodeHalfwidthCorpus converts real text to half-width katakana
+// (where a half-width form exists) and checks every line of it, in both
+// encodings: decoded right, or flagged as unsure.
+func TestDecodeHalfwidthCorpus(t *testing.T) {
+	lines, wrong, unsure := 0, 0, 0
+	for name, text := range seedTexts(t) {
+		for line := range strings.Lines(text) {
+			line = strings.TrimSpace(line)
+			if isASCII(line) || utf8.RuneCountInString(line) < 4 {
+				continue
+			}
+			for _, variant := range []string{line, width.Narrow.String(line)} {
+				for _, e := range []struct {
+					name string
+					enc  encoding.Encoding
+				}{{EncShiftJIS, japanese.ShiftJIS}, {EncEUCJP, japanese.EUCJP}} {
+					want := representable(t, e.enc, variant)
+					data, _ := e.enc.NewEncoder().Bytes([]byte(want))
+					if isASCII(want) {
+						continue
+					}
+					lines++
+					got, det, err := DecodeDetail(data)
+					switch {
+					case err == nil && got == want && det.Encoding == e.name:
+						if det.Unsure != "" {
+							unsure++
+						}
+					case err == nil && det.Unsure != "":
+						unsure++ // wrong, but said so
+					default:
+						wrong++
+						if wrong <= 40 {
+							t.Errorf("%s: %s line %.60q: got %.60q (%s), err %v", name, e.name, want, got, det.Encoding, err)
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d lines: %d wrong without a warning, %d flagged unsure", lines, wrong, unsure)
+	if unsure*10 > lines {
+		t.Errorf("%d of %d lines flagged unsure; detection is too timid", unsure, lines)
+	}
+}
+
+func TestDecodeDetailSaysWhenUnsure(t *testing.T) {
+	f := func(text string, e encoding.Encoding, wantUnsure bool) {
+		t.Helper()
+		data, _ := e.NewEncoder().Bytes([]byte(text))
+		_, det, err := DecodeDetail(data)
+		if err != nil || (det.Unsure != "") != wantUnsure {
+			t.Errorf("DecodeDetail(%q) = %+v, %v; want unsure %v", text, det, err, wantUnsure)
+		}
+	}
+	// Two half-width letters in Shift_JIS also read as one EUC-JP kanji.
+	f("ｶﾀ", japanese.ShiftJIS, true)
+	// A real sentence is not in doubt.
+	f("これは日本語の文章です。文字コードの判定は確実にできるはずです。", japanese.EUCJP, false)
+	f("ｺﾒﾝﾄ: ﾃｽﾄ", japanese.ShiftJIS, false) // EUC-JP cannot read it at all
 }

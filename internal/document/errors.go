@@ -25,9 +25,30 @@ var (
 	ErrNoDocuments = errors.New("no documents")
 	// ErrBadRecord: one JSONL line could not become a Document.
 	ErrBadRecord = errors.New("bad record")
+	// ErrNoTextField: a JSONL line has no field of the text field's name;
+	// the problem lists the fields it has, so the caller can say how to
+	// choose another.
+	ErrNoTextField = errors.New("no text field")
 	// ErrNoMatch: a [Collect] argument named nothing loadable.
 	ErrNoMatch = errors.New("nothing to read")
+	// ErrEncrypted: a PDF or Office file that needs a password.
+	ErrEncrypted = errors.New("encrypted document")
+	// ErrDamaged: a PDF, .docx or .pptx whose structure cannot be read, or
+	// that exceeds a decompression or part-count limit.
+	ErrDamaged = errors.New("damaged document")
+	// ErrNoText: a PDF page without a text layer (a scanned image).
+	ErrNoText = errors.New("no text layer")
 )
+
+// Warning is a note about a file that loaded, such as an encoding chosen
+// on thin evidence: the text is used, but a person may want to check it.
+// Error() is one line, "path: warning: message".
+type Warning struct {
+	Path    string
+	Message string
+}
+
+func (w *Warning) Error() string { return w.Path + ": warning: " + w.Message }
 
 // SkipError reports a file that was not loaded at all. Error() is one line:
 //
@@ -70,3 +91,18 @@ func (e *RecordError) Unwrap() []error {
 	}
 	return []error{ErrBadRecord, e.Err}
 }
+
+// PageError reports one page (or slide) of a document that yielded
+// nothing while the rest loaded: "report.pdf: page 3: skipped: reason".
+type PageError struct {
+	Path   string
+	Page   int
+	Reason string
+	Err    error
+}
+
+func (e *PageError) Error() string {
+	return fmt.Sprintf("%s: page %d: skipped: %s", e.Path, e.Page, e.Reason)
+}
+
+func (e *PageError) Unwrap() error { return e.Err }

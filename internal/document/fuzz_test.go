@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/japanese"
 )
 
@@ -70,6 +71,18 @@ func FuzzDecode(f *testing.F) {
 		if enc == "" || !utf8.ValidString(text) || strings.ContainsRune(text, '\r') || strings.HasPrefix(text, "\uFEFF") {
 			t.Fatalf("Decode(%q) = %q, %q", data, text, enc)
 		}
+		// An unsure guess names the other legacy encoding, which must
+		// read the data too.
+		_, det, _ := DecodeDetail(data)
+		if det.Unsure != "" {
+			other := map[string]encoding.Encoding{EncShiftJIS: japanese.ShiftJIS, EncEUCJP: japanese.EUCJP}[det.Unsure]
+			if other == nil || det.Unsure == det.Encoding {
+				t.Fatalf("DecodeDetail(%q) = %+v", data, det)
+			}
+			if _, bad := decodeStrict(other, data); bad >= 0 {
+				t.Fatalf("DecodeDetail(%q) = %+v, but %s does not read it", data, det, det.Unsure)
+			}
+		}
 	})
 }
 
@@ -97,8 +110,9 @@ func FuzzLoadJSONL(f *testing.F) {
 		checkDocs(t, docs, problems, err)
 		for _, p := range problems {
 			var re *RecordError
-			if !errors.As(p, &re) || re.Line < 1 {
-				t.Fatalf("problem %#v is not a *RecordError with a line", p)
+			var w *Warning
+			if !errors.As(p, &w) && (!errors.As(p, &re) || re.Line < 1) {
+				t.Fatalf("problem %#v is neither a warning nor a *RecordError with a line", p)
 			}
 		}
 	})

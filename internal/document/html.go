@@ -11,30 +11,30 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 )
 
-func loadHTML(src string, data []byte) ([]Document, error) {
+func loadHTML(src string, data []byte, _ LoadOptions) ([]Document, []error, error) {
 	enc, name := declaredCharset(data)
-	text, _, err := decode(data, enc, name)
+	text, warnings, err := decodeFile(src, data, enc, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if isBlank(text) {
-		return nil, emptyErr("file contains only whitespace")
+		return nil, nil, emptyErr("file contains only whitespace")
 	}
 	root, err := html.Parse(strings.NewReader(text))
 	if err != nil {
 		// The HTML5 parser recovers from any markup; only a reader error
 		// (impossible for strings.Reader) gets here.
-		return nil, &SkipError{Reason: "cannot parse HTML: " + err.Error(), Err: err}
+		return nil, nil, &SkipError{Reason: "cannot parse HTML: " + err.Error(), Err: err}
 	}
 	title := htmlTitle(root)
 	body := extractMain(root)
 	if isBlank(body) {
-		return nil, emptyErr("no text content (after removing navigation, scripts and other page furniture)")
+		return nil, nil, emptyErr("no text content (after removing navigation, scripts and other page furniture)")
 	}
 	if title == "" {
 		title = baseTitle(src)
 	}
-	return []Document{{Source: src, Title: title, Text: body, Meta: map[string]any{}}}, nil
+	return []Document{{Source: src, Title: title, Text: body, Meta: map[string]any{}}}, warnings, nil
 }
 
 // declaredCharset finds <meta charset> or <meta http-equiv=Content-Type> in

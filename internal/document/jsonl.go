@@ -13,8 +13,9 @@ import (
 // file is decoded first, not line by line, because in Shift_JIS a trail byte
 // can be 0x5C (a backslash) or 0x7B ("{"), so JSON structure can only be
 // trusted in UTF-8; this also puts no limit on line length.
-func loadJSONL(src string, data []byte, textField string) ([]Document, []error, error) {
-	text, _, err := Decode(data)
+func loadJSONL(src string, data []byte, opts LoadOptions) ([]Document, []error, error) {
+	textField := opts.textField()
+	text, problems, err := decodeFile(src, data, nil, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -22,7 +23,7 @@ func loadJSONL(src string, data []byte, textField string) ([]Document, []error, 
 		return nil, nil, emptyErr("file contains only whitespace")
 	}
 	var docs []Document
-	var problems []error
+	skipped := 0
 	lineNo := 0
 	for line := range strings.Lines(text) {
 		lineNo++
@@ -33,6 +34,7 @@ func loadJSONL(src string, data []byte, textField string) ([]Document, []error, 
 		doc, reason, cause := parseRecord(line, textField)
 		if reason != "" {
 			problems = append(problems, &RecordError{Path: src, Line: lineNo, Reason: reason, Err: cause})
+			skipped++
 			continue
 		}
 		doc.Source = src
@@ -40,7 +42,7 @@ func loadJSONL(src string, data []byte, textField string) ([]Document, []error, 
 	}
 	if len(docs) == 0 {
 		return nil, problems, &SkipError{
-			Reason: fmt.Sprintf("no usable lines (%d skipped; each line must be a JSON object with a string %q field)", len(problems), textField),
+			Reason: fmt.Sprintf("no usable lines (%d skipped; each line must be a JSON object with a string %q field)", skipped, textField),
 			Err:    ErrNoDocuments,
 		}
 	}
@@ -55,22 +57,22 @@ func parseRecord(line, textField string) (Document, string, error) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return Document{}, "invalid JSON: " + jsonErrText(err), err
+		return Document{}, "invalid JSON: " + jsonErrText(err) + `; each line must be one JSON object such as {"text": "..."}`, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return Document{}, "invalid JSON: more data after the first value (one object per line)", nil
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return Document{}, fmt.Sprintf("not a JSON object but %s", jsonKind(v)), nil
+		return Document{}, fmt.Sprintf("not a JSON object but %s; each line must be one JSON object such as {%q: \"...\"}", jsonKind(v), textField), nil
 	}
 	raw, ok := obj[textField]
 	if !ok {
-		return Document{}, fmt.Sprintf("no %q field (fields: %s; choose one with --text-field)", textField, fieldList(obj)), nil
+		return Document{}, fmt.Sprintf("no %q field (the line has: %s)", textField, fieldList(obj)), ErrNoTextField
 	}
 	text, ok := raw.(string)
 	if !ok {
-		return Document{}, fmt.Sprintf("%q is %s, not a string", textField, jsonKind(raw)), nil
+		return Document{}, fmt.Sprintf("%q is %s, not a string; the text must be a JSON string", textField, jsonKind(raw)), nil
 	}
 	if isBlank(text) {
 		return Document{}, fmt.Sprintf("%q is empty", textField), nil

@@ -44,13 +44,13 @@ func TestLoadJSONL(t *testing.T) {
 		t.Errorf("DocID = %q", docs[0].DocID())
 	}
 	wantProblems := []string{
-		`data/docs.jsonl:5: skipped: invalid JSON: invalid character 'o' in literal null (expecting 'u')`,
-		`data/docs.jsonl:6: skipped: not a JSON object but an array`,
-		`data/docs.jsonl:7: skipped: no "text" field (fields: body, title; choose one with --text-field)`,
-		`data/docs.jsonl:8: skipped: "text" is a number, not a string`,
+		`data/docs.jsonl:5: skipped: invalid JSON: invalid character 'o' in literal null (expecting 'u'); each line must be one JSON object such as {"text": "..."}`,
+		`data/docs.jsonl:6: skipped: not a JSON object but an array; each line must be one JSON object such as {"text": "..."}`,
+		`data/docs.jsonl:7: skipped: no "text" field (the line has: body, title)`,
+		`data/docs.jsonl:8: skipped: "text" is a number, not a string; the text must be a JSON string`,
 		`data/docs.jsonl:9: skipped: "text" is empty`,
 		`data/docs.jsonl:10: skipped: invalid JSON: more data after the first value (one object per line)`,
-		`data/docs.jsonl:11: skipped: invalid JSON: the line ends in the middle of a value`,
+		`data/docs.jsonl:11: skipped: invalid JSON: the line ends in the middle of a value; each line must be one JSON object such as {"text": "..."}`,
 	}
 	var got []string
 	for _, p := range problems {

@@ -69,19 +69,11 @@ func Load(path string, opts LoadOptions) (docs []Document, problems []error, err
 // size limit is not applied.
 func LoadBytes(path string, data []byte, opts LoadOptions) (docs []Document, problems []error, err error) {
 	src := slashClean(path)
-	var loadErr error
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".txt":
-		docs, loadErr = loadText(src, data)
-	case ".md", ".markdown":
-		docs, loadErr = loadMarkdown(src, data)
-	case ".html", ".htm":
-		docs, loadErr = loadHTML(src, data)
-	case ".jsonl":
-		docs, problems, loadErr = loadJSONL(src, data, opts.textField())
-	default:
+	f := formatOf(path)
+	if f == nil {
 		return nil, nil, unsupported(src)
 	}
+	docs, problems, loadErr := f.load(src, data, opts)
 	if loadErr != nil {
 		var se *SkipError
 		if errors.As(loadErr, &se) && se.Path == "" {
@@ -100,7 +92,7 @@ func unsupported(src string) *SkipError {
 	}
 	return &SkipError{
 		Path:   src,
-		Reason: fmt.Sprintf("%s (kura reads %s)", what, strings.Join(extensions, " ")),
+		Reason: fmt.Sprintf("%s (kura reads %s)", what, strings.Join(Extensions(), " ")),
 		Err:    ErrUnsupported,
 	}
 }

@@ -105,10 +105,10 @@ func TestLoadSkips(t *testing.T) {
 		}
 	}
 	f("a.png", []byte("\x89PNG\r\n\x1a\n"), LoadOptions{}, ErrUnsupported,
-		`unsupported extension ".png" (kura reads .txt .md .markdown .html .htm .jsonl)`)
-	f("README", []byte("x"), LoadOptions{}, ErrUnsupported, `no file extension (kura reads .txt .md .markdown .html .htm .jsonl)`)
-	f("png.txt", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), LoadOptions{}, ErrBinary, "binary content (a PNG image)")
-	f("nul.txt", []byte("abc\x00"), LoadOptions{}, ErrBinary, "binary content (NUL byte at offset 3)")
+		`unsupported extension ".png" (kura reads .txt .md .markdown .html .htm .jsonl .pdf .docx .pptx)`)
+	f("README", []byte("x"), LoadOptions{}, ErrUnsupported, `no file extension (kura reads .txt .md .markdown .html .htm .jsonl .pdf .docx .pptx)`)
+	f("png.txt", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), LoadOptions{}, ErrBinary, "binary content (a PNG image); kura reads text, not images")
+	f("nul.txt", []byte("abc\x00"), LoadOptions{}, ErrBinary, "binary content (NUL byte at offset 3); a text file has none: if it is UTF-16 without a byte order mark, save it as UTF-8")
 	f("empty.txt", []byte{}, LoadOptions{}, ErrEmpty, "file is empty")
 	f("blank.md", []byte(" \r\n\t\n"), LoadOptions{}, ErrEmpty, "file contains only whitespace")
 	f("fm-only.md", []byte("---\ntitle: x\n---\n\n"), LoadOptions{}, ErrEmpty, "no text after the front matter")
@@ -129,7 +129,7 @@ func TestLoadBytesMatchesLoad(t *testing.T) {
 	if err != nil || len(docs) != 1 || docs[0].Source != "x/notes.md" || docs[0].Title != "T" || docs[0].Text != "# T\nbody" {
 		t.Fatalf("got %#v, %v", docs, err)
 	}
-	_, _, err = LoadBytes("x.pdf", data, LoadOptions{})
+	_, _, err = LoadBytes("x.xlsx", data, LoadOptions{})
 	if !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("err = %v", err)
 	}
@@ -138,7 +138,7 @@ func TestLoadBytesMatchesLoad(t *testing.T) {
 func TestSupported(t *testing.T) {
 	for p, want := range map[string]bool{
 		"a.txt": true, "b/c.MD": true, "d.markdown": true, "e.html": true, "f.HTM": true,
-		"g.jsonl": true, "h.json": false, "i.pdf": false, "txt": false, ".txt": true, "j.txt.bak": false,
+		"g.jsonl": true, "h.json": false, "i.pdf": true, "k.xlsx": false, "txt": false, ".txt": true, "j.txt.bak": false,
 	} {
 		if got := Supported(p); got != want {
 			t.Errorf("Supported(%q) = %v", p, got)

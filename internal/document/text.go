@@ -10,15 +10,15 @@ import (
 // file without line breaks can be the whole document.
 const maxTitleRunes = 100
 
-func loadText(src string, data []byte) ([]Document, error) {
-	text, _, err := Decode(data)
+func loadText(src string, data []byte, _ LoadOptions) ([]Document, []error, error) {
+	text, warnings, err := decodeFile(src, data, nil, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if isBlank(text) {
-		return nil, emptyErr("file contains only whitespace")
+		return nil, nil, emptyErr("file contains only whitespace")
 	}
-	return []Document{{Source: src, Title: firstLineTitle(text), Text: text, Meta: map[string]any{}}}, nil
+	return []Document{{Source: src, Title: firstLineTitle(text), Text: text, Meta: map[string]any{}}}, warnings, nil
 }
 
 func firstLineTitle(text string) string {
@@ -44,17 +44,17 @@ func truncateRunes(s string, n int) string {
 	return s
 }
 
-func loadMarkdown(src string, data []byte) ([]Document, error) {
-	text, _, err := Decode(data)
+func loadMarkdown(src string, data []byte, _ LoadOptions) ([]Document, []error, error) {
+	text, warnings, err := decodeFile(src, data, nil, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if isBlank(text) {
-		return nil, emptyErr("file contains only whitespace")
+		return nil, nil, emptyErr("file contains only whitespace")
 	}
 	meta, body := splitFrontMatter(text)
 	if isBlank(body) {
-		return nil, emptyErr("no text after the front matter")
+		return nil, nil, emptyErr("no text after the front matter")
 	}
 	title := ""
 	if t, ok := meta["title"]; ok {
@@ -68,7 +68,7 @@ func loadMarkdown(src string, data []byte) ([]Document, error) {
 	if title == "" {
 		title = baseTitle(src)
 	}
-	return []Document{{Source: src, Title: title, Text: body, Meta: meta}}, nil
+	return []Document{{Source: src, Title: title, Text: body, Meta: meta}}, warnings, nil
 }
 
 // splitFrontMatter removes a leading YAML front matter block ("---" lines)

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
@@ -21,7 +21,12 @@ import (
 // (a bad JSONL line) and a fatal error when the whole file is skipped.
 type Input struct {
 	Source string
-	Load   func() ([]document.Document, []error, error)
+	// Aliases are other sources the same file may be stored under, e.g.
+	// by an earlier kura that named files as they were typed. Rows stored
+	// under an alias are taken over: they are replaced by rows under
+	// Source, reusing their vectors where the embedded text is the same.
+	Aliases []string
+	Load    func() ([]document.Document, []error, error)
 }
 
 // Options configures a run. Zero values mean the documented defaults.
@@ -35,7 +40,11 @@ type Options struct {
 	Workers int
 	// EmbedWorkers is the number of batches in flight (GOMAXPROCS if 0).
 	EmbedWorkers int
-	// Schema settings used only when the collection is created.
+	// Schema settings used only when the collection is created. Those
+	// named in Explicit must equal an existing collection's (Run fails
+	// with a *SettingError otherwise); the others are ignored for an
+	// existing collection.
+	Explicit     []Setting
 	Metric       string
 	Index        store.IndexSpec
 	TextMaxBytes int
@@ -44,8 +53,9 @@ type Options struct {
 	Text store.TextSpec
 	// EmbedTitle embeds "title\n" + chunk instead of the chunk alone, so a
 	// chunk that never names its topic still lands near questions about
-	// it. The stored text stays the chunk. It applies to the chunks this
-	// run embeds, so keep it the same for a collection's whole life.
+	// it. The stored text stays the chunk. A new collection records it
+	// (store.EmbedderInfo.Input); an existing collection that recorded it
+	// keeps its own setting.
 	EmbedTitle bool
 	// Set is metadata added to every chunk (--set key=value).
 	Set map[string]any
@@ -79,6 +89,7 @@ type FileReport struct {
 	Documents int
 	Chunks    int
 	New       int
+	Updated   int // stored chunks whose metadata (or embedded title) changed
 	Unchanged int
 	Stale     int
 }
@@ -89,10 +100,12 @@ type Summary struct {
 	Files      int     `json:"files"`      // files ingested
 	Skipped    int     `json:"skipped"`    // files skipped entirely
 	Problems   int     `json:"problems"`   // lines and chunks skipped inside ingested files
+	Warnings   int     `json:"warnings"`   // notes on files that loaded (e.g. an uncertain encoding)
 	Documents  int     `json:"documents"`  // documents loaded (JSONL lines count one each)
 	Chunks     int     `json:"chunks"`     // distinct chunks in the ingested files
 	Duplicates int     `json:"duplicates"` // repeated identical chunks stored once
 	Added      int     `json:"added"`
+	Updated    int     `json:"updated"` // stored chunks whose metadata changed; re-stored, embedded only if their embedded text changed
 	Unchanged  int     `json:"unchanged"`
 	Removed    int     `json:"removed"`
 	Embedded   int     `json:"embedded"` // texts sent to the embedding provider
@@ -100,6 +113,10 @@ type Summary struct {
 	Bytes      int64   `json:"bytes"`    // text bytes loaded
 	Seconds    float64 `json:"seconds"`
 	Created    bool    `json:"created"` // the collection was created by this run
+	// Unsupported lists files a directory walk passed over because kura
+	// does not read their type. The collect stage knows them, so the
+	// caller fills it in; Run leaves it alone.
+	Unsupported []string `json:"unsupported"`
 }
 
 // Failed reports whether anything was skipped, which the CLI turns into a
@@ -133,10 +150,12 @@ func (e *ChunkError) Unwrap() error { return e.Err }
 //
 // A new collection is created from the first embedded batch, because a
 // provider may learn its dimension only from its first answer; an
-// existing one must match the embedder's name, model and vector length
-// (store.ErrMismatch otherwise). Nothing is written, not even the removal
-// of a changed file's old chunks, until one batch has been embedded, so a
-// rejected key or unknown model leaves the collection exactly as it was.
+// existing one must match the embedder's name, model and vector length and
+// every setting in opts.Explicit (a *SettingError wrapping
+// store.ErrMismatch otherwise). Nothing is deleted, not even a changed
+// file's old chunks, until one batch has been embedded, so a rejected key
+// or unknown model cannot lose data; the only writes that may come first
+// are metadata updates of unchanged chunks, which need no embedder.
 func Run(ctx context.Context, st store.Store, emb embed.Embedder, inputs []Input, opts Options) (sum Summary, err error) {
 	start := time.Now()
 	defer func() { sum.Seconds = time.Since(start).Seconds() }()
@@ -152,18 +171,20 @@ func Run(ctx context.Context, st store.Store, emb embed.Embedder, inputs []Input
 	}
 
 	r := &run{
-		opts:     opts,
-		st:       st,
-		existing: existing,
-		coll:     existing,
-		emb:      emb,
-		splitter: splitter,
-		limit:    opts.TextMaxBytes,
-		batch:    embed.BatchSize(emb, opts.BatchSize),
-		progress: opts.Progress,
-		pending:  map[string]*pendingSource{},
-		sum:      &sum,
-		gate:     make(chan struct{}),
+		opts:       opts,
+		st:         st,
+		existing:   existing,
+		coll:       existing,
+		emb:        emb,
+		splitter:   splitter,
+		limit:      opts.TextMaxBytes,
+		batch:      embed.BatchSize(emb, opts.BatchSize),
+		progress:   opts.Progress,
+		pending:    map[string]*pendingSource{},
+		updated:    map[int64]bool{},
+		sum:        &sum,
+		gate:       make(chan struct{}),
+		embedTitle: opts.EmbedTitle,
 	}
 	if r.limit == 0 {
 		r.limit = store.DefaultTextMaxBytes
@@ -171,6 +192,13 @@ func Run(ctx context.Context, st store.Store, emb embed.Embedder, inputs []Input
 	if existing != nil {
 		r.limit = existing.Schema().TextMaxBytes
 		r.dim = existing.Schema().Dim
+		if c, known := StoredContext(existing.Schema()); known {
+			r.embedTitle = c.Embed
+		}
+		if err := r.loadStoredSources(ctx, inputs); err != nil {
+			existing.Close()
+			return sum, err
+		}
 	}
 	defer func() {
 		if r.coll != nil {
@@ -199,8 +227,9 @@ func Run(ctx context.Context, st store.Store, emb embed.Embedder, inputs []Input
 	return sum, err
 }
 
-// openExisting opens the collection if it exists and checks that emb can
-// write to it; it returns nil if there is no such collection yet.
+// openExisting opens the collection if it exists and checks that emb and
+// the explicit settings fit it; it returns nil if there is no such
+// collection yet.
 func openExisting(ctx context.Context, st store.Store, emb embed.Embedder, opts Options) (store.Collection, error) {
 	coll, err := st.Open(ctx, opts.Collection)
 	if errors.Is(err, store.ErrNotFound) {
@@ -209,22 +238,35 @@ func openExisting(ctx context.Context, st store.Store, emb embed.Embedder, opts 
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckEmbedder(coll.Schema(), emb.Info()); err != nil {
+	if err := CheckEmbedder(coll.Name(), coll.Schema(), emb.Info()); err != nil {
+		coll.Close()
+		return nil, err
+	}
+	if err := checkSettings(coll, opts); err != nil {
 		coll.Close()
 		return nil, err
 	}
 	return coll, nil
 }
 
+// context is the title context this run asks for.
+func (o Options) context() Context {
+	return Context{BM25: slices.Contains(o.Text.Fields, "title"), Embed: o.EmbedTitle}
+}
+
 // create makes the collection for vectors of dim dimensions; the writer
 // calls it before storing the first batch.
 func (r *run) create(ctx context.Context, dim int) error {
 	info := r.emb.Info()
+	input := store.EmbedInputText
+	if r.embedTitle {
+		input = store.EmbedInputTitleText
+	}
 	schema := store.Schema{
 		Dim:          dim,
 		Metric:       r.opts.Metric,
 		TextMaxBytes: r.limit,
-		Embedder:     store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: dim},
+		Embedder:     store.EmbedderInfo{Name: info.Name, Model: info.Model, Dim: dim, Input: input},
 		Index:        r.opts.Index,
 		Text:         r.opts.Text,
 	}
@@ -243,67 +285,58 @@ func (r *run) create(ctx context.Context, dim int) error {
 	return nil
 }
 
-// CheckEmbedder refuses an embedder whose vectors would not be comparable
-// with the collection's. A dimension of 0 (not known before the first
-// call) is checked later, against the vectors themselves.
-func CheckEmbedder(s store.Schema, info embed.Info) error {
-	want := s.Embedder
-	if want.Name != info.Name || want.Model != info.Model || (info.Dim > 0 && want.Dim != info.Dim) {
-		return fmt.Errorf("%w: the collection was built with embedder %s (model %s, %d dimensions) but this run uses %s (model %s, %d dimensions); use the same --embedder/--embed-model/--dim, or ingest into another --collection",
-			store.ErrMismatch, want.Name, orNone(want.Model), want.Dim, info.Name, orNone(info.Model), info.Dim)
-	}
-	return nil
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
-}
-
 type run struct {
-	opts     Options
-	st       store.Store
-	existing store.Collection // the collection as it was at the start; nil if new
-	coll     store.Collection // written only by the writer goroutine (create)
-	emb      embed.Embedder
-	splitter split.Splitter
-	limit    int
-	batch    int
-	progress *Progress
+	opts       Options
+	st         store.Store
+	existing   store.Collection // the collection as it was at the start; nil if new
+	coll       store.Collection // written only by the writer goroutine (create)
+	emb        embed.Embedder
+	splitter   split.Splitter
+	limit      int
+	batch      int
+	progress   *Progress
+	embedTitle bool // embed "title\n" + chunk: the collection's setting, or this run's for a new one
+	// storedSources is the set of sources in the existing collection,
+	// loaded only when some input has aliases; nil means "not loaded".
+	storedSources map[string]bool
 
 	mu      sync.Mutex
 	pending map[string]*pendingSource
-	sum     *Summary // written by the planner before batches exist, then under mu
-	dim     int      // vector length: the collection's, or the first batch's (under mu)
-	batches int      // batches handed to the embedders (planner only)
+	updated map[int64]bool // ids of rows re-stored for a metadata change (under mu)
+	sum     *Summary       // written by the planner before batches exist, then under mu
+	dim     int            // vector length: the collection's, or the first batch's (under mu)
+	batches int            // batches handed to the embedders (planner only)
 
-	// gate is closed once writing is known to be safe: a batch has been
+	// gate is closed once deleting is known to be safe: a batch has been
 	// embedded, or the run has nothing to embed. Until then the writer
-	// holds every write, including deletes of stale chunks.
+	// holds back every delete of stale chunks.
 	gate     chan struct{}
 	gateOnce sync.Once
 }
 
 func (r *run) openGate() { r.gateOnce.Do(func() { close(r.gate) }) }
 
-// pendingSource tracks a source whose new chunks are not all stored yet;
-// its stale chunks are deleted only after they are.
+// pendingSource tracks a source whose rows are not all stored yet; its
+// stale chunks are deleted only after they are.
 type pendingSource struct {
 	remaining int
 	stale     []int64
 }
 
+// loaded is a file after loading and diffing against the store, both
+// done by a loader worker so that files are read and compared in
+// parallel; the planner consumes them in input order.
 type loaded struct {
 	in       Input
 	docs     []document.Document
-	problems []error
-	err      error
+	problems []error // from loading
+	err      error   // the file was skipped
+	diff     fileDiff
+	diffErr  error // reading the store failed: fatal
 }
 
-// writeItem is a batch to store, or (rows == nil) a source with nothing
-// new whose stale chunks can go at once.
+// writeItem is a batch of rows with their vectors to store, or (rows ==
+// nil) a source with nothing to store whose stale chunks can go.
 type writeItem struct {
 	rows        []store.Row
 	staleSource string
@@ -313,6 +346,11 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 	// The writer stops only when the caller cancels (Ctrl-C): batches that
 	// were embedded before another batch failed are paid for and get stored.
 	caller := ctx
+	// loadWG lets the run return only once no loader touches it any more;
+	// the loaders stop when ctx is cancelled, which the next defer does
+	// first.
+	var loadWG sync.WaitGroup
+	defer loadWG.Wait()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -325,10 +363,13 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 		embedWorkers = runtime.GOMAXPROCS(0)
 	}
 
-	// Loaders: results come back in input order through per-file channels,
-	// so logs and chunk order are deterministic whatever the scheduling.
+	// Loaders (which also split and diff against the store): results come
+	// back in input order through per-file channels, so logs and chunk
+	// order are deterministic whatever the scheduling.
 	order := make(chan chan loaded, workers*2)
+	loadWG.Add(1)
 	go func() {
+		defer loadWG.Done()
 		defer close(order)
 		sem := make(chan struct{}, workers)
 		for _, in := range inputs {
@@ -343,10 +384,17 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 			case <-ctx.Done():
 				return
 			}
+			loadWG.Add(1)
 			go func(in Input) {
+				defer loadWG.Done()
 				defer func() { <-sem }()
-				docs, problems, err := in.Load()
-				res <- loaded{in: in, docs: docs, problems: problems, err: err}
+				l := loaded{in: in}
+				l.docs, l.problems, l.err = in.Load()
+				if l.err == nil {
+					l.diff, l.diffErr = r.diff(ctx, l)
+					l.docs = nil // the rows hold what is needed
+				}
+				res <- l
 			}(in)
 		}
 	}()
@@ -373,41 +421,7 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 	}
 
 	writerDone := make(chan error, 1)
-	go func() {
-		var err error
-		held, ok := r.awaitGate(ctx, writes)
-		if !ok {
-			for range writes {
-			}
-			writerDone <- context.Cause(ctx)
-			return
-		}
-		if len(held) > 0 {
-			if err = r.write(ctx, held); err != nil {
-				cancel(err)
-			}
-		}
-		for item := range writes {
-			if err != nil {
-				continue // drain so senders never block
-			}
-			// Group commit: everything already embedded goes into one
-			// transaction, so the fsync cost is paid per burst, not per batch.
-			group := []writeItem{item}
-			for n := len(item.rows); n < maxGroupRows; {
-				more, ok := tryRecv(writes)
-				if !ok {
-					break
-				}
-				group = append(group, more)
-				n += len(more.rows)
-			}
-			if err = r.write(caller, group); err != nil {
-				cancel(err)
-			}
-		}
-		writerDone <- err
-	}()
+	go func() { writerDone <- r.writer(caller, writes, cancel) }()
 
 	// The planner runs here; a deferred close keeps shutdown in one place.
 	planErr := r.plan(ctx, order, batches, writes)
@@ -431,164 +445,15 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 	return context.Cause(ctx)
 }
 
-// plan consumes loaded files in order, diffs their chunks against the
-// store and feeds the embedders.
-func (r *run) plan(ctx context.Context, order <-chan chan loaded, batches chan<- []store.Row, writes chan<- writeItem) error {
-	var buf []store.Row
-	flush := func() error {
-		if len(buf) == 0 {
-			return nil
-		}
-		select {
-		case batches <- buf:
-			buf = nil
-			r.batches++
-			return nil
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
-	for res := range order {
-		var l loaded
-		select {
-		case l = <-res:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-		r.progress.FilesDone.Add(1)
-		for _, p := range l.problems {
-			r.problem(p, false)
-		}
-		if l.err != nil {
-			r.problem(l.err, true)
-			continue
-		}
-		rows, report := r.chunk(l)
-		var existing []int64
-		if r.existing != nil {
-			var err error
-			if existing, err = r.existing.SourceIDs(ctx, l.in.Source); err != nil {
-				return fmt.Errorf("cannot read the stored chunks of %s: %w", l.in.Source, err)
-			}
-		}
-		have := make(map[int64]bool, len(existing))
-		for _, id := range existing {
-			have[id] = true
-		}
-		var fresh []store.Row
-		for _, row := range rows {
-			if have[row.ID] {
-				delete(have, row.ID)
-				report.Unchanged++
-			} else {
-				fresh = append(fresh, row)
-			}
-		}
-		report.New = len(fresh)
-		stale := make([]int64, 0, len(have))
-		for id := range have {
-			stale = append(stale, id)
-		}
-		report.Stale = len(stale)
-
-		r.mu.Lock()
-		r.sum.Files++
-		r.sum.Unchanged += report.Unchanged
-		if len(stale) > 0 || len(fresh) > 0 {
-			r.pending[l.in.Source] = &pendingSource{remaining: len(fresh), stale: stale}
-		}
-		r.mu.Unlock()
-		if r.opts.OnFile != nil {
-			r.opts.OnFile(report)
-		}
-
-		if len(fresh) == 0 {
-			if len(stale) > 0 {
-				select {
-				case writes <- writeItem{staleSource: l.in.Source}:
-				case <-ctx.Done():
-					return context.Cause(ctx)
-				}
-			}
-			continue
-		}
-		for _, row := range fresh {
-			buf = append(buf, row)
-			if len(buf) == r.batch {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return flush()
-}
-
-// chunk splits a loaded file into rows without vectors, one per distinct
-// chunk, and reports oversized chunks.
-func (r *run) chunk(l loaded) ([]store.Row, FileReport) {
-	report := FileReport{Source: l.in.Source, Documents: len(l.docs)}
-	seen := map[int64]bool{}
-	var rows []store.Row
-	var nbytes int64
-	for _, doc := range l.docs {
-		nbytes += int64(len(doc.Text))
-		docID := doc.DocID()
-		chunks := r.splitter.Split(doc.Text)
-		for i, text := range chunks {
-			if len(text) > r.limit {
-				r.problem(&ChunkError{Source: l.in.Source, Doc: docID, Index: i, Total: len(chunks),
-					Err: fmt.Errorf("it is %d bytes (%d characters) and the collection's text field allows %d bytes; use --splitter ja or a smaller --chunk-size", len(text), utf8.RuneCountInString(text), r.limit)}, false)
-				continue
-			}
-			id := ChunkID(r.opts.Collection, l.in.Source, docID, text)
-			if seen[id] {
-				r.mu.Lock()
-				r.sum.Duplicates++
-				r.mu.Unlock()
-				continue
-			}
-			seen[id] = true
-			rows = append(rows, store.Row{ID: id, Text: text, Fields: r.fields(l.in.Source, doc, i)})
-		}
-	}
-	report.Chunks = len(rows)
-	r.mu.Lock()
-	r.sum.Documents += len(l.docs)
-	r.sum.Chunks += len(rows)
-	r.sum.Bytes += nbytes
-	r.mu.Unlock()
-	r.progress.Chunks.Add(int64(len(rows)))
-	r.progress.Bytes.Add(nbytes)
-	return rows, report
-}
-
-// reservedFields are the schema's fixed fields; metadata may not shadow them.
-var reservedFields = map[string]bool{"id": true, "text": true, "vector": true}
-
-func (r *run) fields(source string, doc document.Document, index int) map[string]any {
-	f := make(map[string]any, len(doc.Meta)+len(r.opts.Set)+3)
-	for k, v := range doc.Meta {
-		if !reservedFields[k] {
-			f[k] = v
-		}
-	}
-	if doc.Title != "" {
-		f["title"] = doc.Title
-	}
-	for k, v := range r.opts.Set {
-		f[k] = v
-	}
-	f["source"] = source
-	f["chunk_index"] = index
-	return f
-}
-
 func (r *run) problem(err error, fileSkipped bool) {
+	var warning *document.Warning
 	r.mu.Lock()
-	if fileSkipped {
+	switch {
+	case errors.As(err, &warning):
+		r.sum.Warnings++
+	case fileSkipped:
 		r.sum.Skipped++
-	} else {
+	default:
 		r.sum.Problems++
 	}
 	r.mu.Unlock()
@@ -600,10 +465,7 @@ func (r *run) problem(err error, fileSkipped bool) {
 func (r *run) embedBatch(ctx context.Context, rows []store.Row) error {
 	texts := make([]string, len(rows))
 	for i, row := range rows {
-		texts[i] = row.Text
-		if title, _ := row.Fields["title"].(string); r.opts.EmbedTitle && title != "" {
-			texts[i] = title + "\n" + row.Text
-		}
+		texts[i] = r.embedInput(row.Text, row.Fields)
 	}
 	vecs, err := r.emb.Embed(ctx, texts, embed.ModeDocument)
 	if err != nil {
@@ -621,8 +483,10 @@ func (r *run) embedBatch(ctx context.Context, rows []store.Row) error {
 	for i := range rows {
 		if len(vecs[i]) != dim {
 			if r.existing != nil {
-				return store.Errorf(store.ErrMismatch, "embedder %s (model %s) returned %d-dimensional vectors but collection %s has %d dimensions; use the embedder settings the collection was built with (see `kura collection describe`), or another --collection",
-					r.emb.Info().Name, orNone(r.emb.Info().Model), len(vecs[i]), r.opts.Collection, dim)
+				info := r.emb.Info()
+				return &SettingError{Collection: r.opts.Collection, Setting: SettingDim,
+					Stored:    describeEmbedder(r.existing.Schema().Embedder.Name, r.existing.Schema().Embedder.Model, dim),
+					Requested: describeEmbedder(info.Name, info.Model, len(vecs[i]))}
 			}
 			return fmt.Errorf("embedder %s returned vectors of %d and %d dimensions in one run; refusing to store them", r.emb.Info().Name, len(vecs[i]), dim)
 		}
@@ -635,126 +499,11 @@ func (r *run) embedBatch(ctx context.Context, rows []store.Row) error {
 	return nil
 }
 
-// maxGroupRows bounds one group commit (about 4 MiB of 1024-dim vectors).
-const maxGroupRows = 1024
-
-// awaitGate holds the writes that arrive before the gate opens (only
-// stale-chunk deletes can: stores need an embedded batch). It reports
-// false if the run ends or fails before the gate opens; the held writes
-// are then dropped, which is the point.
-func (r *run) awaitGate(ctx context.Context, writes <-chan writeItem) ([]writeItem, bool) {
-	var held []writeItem
-	for {
-		select {
-		case <-r.gate:
-			return held, true
-		case item, ok := <-writes:
-			if !ok {
-				select {
-				case <-r.gate:
-					return held, true
-				default:
-					return nil, false
-				}
-			}
-			held = append(held, item)
-		case <-ctx.Done():
-			return nil, false
-		}
+// embedInput is the text embedded for a chunk: with its document's title
+// in front when the collection embeds titles.
+func (r *run) embedInput(text string, fields map[string]any) string {
+	if title, _ := fields["title"].(string); r.embedTitle && title != "" {
+		return title + "\n" + text
 	}
-}
-
-func tryRecv(ch <-chan writeItem) (writeItem, bool) {
-	select {
-	case item, ok := <-ch:
-		return item, ok
-	default:
-		return writeItem{}, false
-	}
-}
-
-// write stores a group of batches in one transaction, then deletes the
-// stale chunks of every source whose new chunks are now all stored.
-func (r *run) write(ctx context.Context, group []writeItem) error {
-	var rows []store.Row
-	var done []string
-	for _, item := range group {
-		rows = append(rows, item.rows...)
-		if item.rows == nil {
-			done = append(done, item.staleSource)
-		}
-	}
-	if len(rows) > 0 {
-		if r.coll == nil {
-			r.mu.Lock()
-			dim := r.dim
-			r.mu.Unlock()
-			if err := r.create(ctx, dim); err != nil {
-				return err
-			}
-		}
-		if err := r.coll.Upsert(ctx, rows); err != nil {
-			return fmt.Errorf("storing %d chunks: %w", len(rows), err)
-		}
-		r.progress.Stored.Add(int64(len(rows)))
-		r.mu.Lock()
-		r.sum.Added += len(rows)
-		for _, row := range rows {
-			p := r.pending[row.Source()]
-			p.remaining--
-			if p.remaining == 0 {
-				done = append(done, row.Source())
-			}
-		}
-		r.mu.Unlock()
-	}
-	var stale []int64
-	r.mu.Lock()
-	for _, source := range done {
-		stale = append(stale, r.pending[source].stale...)
-		delete(r.pending, source)
-	}
-	r.mu.Unlock()
-	if len(stale) == 0 {
-		return nil
-	}
-	if err := r.coll.Delete(ctx, stale); err != nil {
-		return fmt.Errorf("removing %d old chunks of %d changed files: %w", len(stale), len(done), err)
-	}
-	r.mu.Lock()
-	r.sum.Removed += len(stale)
-	r.mu.Unlock()
-	return nil
-}
-
-// prune deletes the chunks of stored sources that PruneSource selects and
-// that were not among this run's inputs.
-func (r *run) prune(ctx context.Context, inputs []Input) error {
-	if r.opts.PruneSource == nil {
-		return nil
-	}
-	seen := make(map[string]bool, len(inputs))
-	for _, in := range inputs {
-		seen[in.Source] = true
-	}
-	sources, err := r.coll.Sources(ctx)
-	if err != nil {
-		return fmt.Errorf("listing stored sources for --prune: %w", err)
-	}
-	for _, source := range sources {
-		if seen[source] || !r.opts.PruneSource(source) {
-			continue
-		}
-		ids, err := r.coll.SourceIDs(ctx, source)
-		if err != nil {
-			return err
-		}
-		if err := r.coll.Delete(ctx, ids); err != nil {
-			return fmt.Errorf("pruning %s: %w", source, err)
-		}
-		r.mu.Lock()
-		r.sum.Removed += len(ids)
-		r.mu.Unlock()
-	}
-	return nil
+	return text
 }

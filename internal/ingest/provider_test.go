@@ -58,7 +58,7 @@ func TestRunCreatesCollectionFromFirstBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if s := c.Schema(); s.Dim != 48 || s.Embedder != (store.EmbedderInfo{Name: "late", Model: "m1", Dim: 48}) {
+	if s := c.Schema(); s.Dim != 48 || s.Embedder != (store.EmbedderInfo{Name: "late", Model: "m1", Dim: 48, Input: store.EmbedInputText}) {
 		t.Fatalf("schema %+v", s)
 	}
 	// A second run whose embedder again starts without a dimension is

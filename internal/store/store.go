@@ -22,7 +22,18 @@ type EmbedderInfo struct {
 	Name  string `json:"name"`
 	Model string `json:"model,omitempty"`
 	Dim   int    `json:"dim"`
+	// Input records what was embedded for each row: [EmbedInputText]
+	// (the chunk alone) or [EmbedInputTitleText] (the document's title, a
+	// line break, then the chunk). Empty means not recorded (collections
+	// made before kura recorded it).
+	Input string `json:"input,omitempty"`
 }
+
+// Values of [EmbedderInfo].Input.
+const (
+	EmbedInputText      = "text"
+	EmbedInputTitleText = "title+text"
+)
 
 // Index types, with Milvus's names.
 const (

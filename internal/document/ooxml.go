@@ -1,0 +1,167 @@
+package document
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+)
+
+// Limits for the ZIP container of .docx and .pptx files. A ZIP bomb
+// (a small file that inflates to gigabytes, or holds millions of entries)
+// meets one of them and the file is skipped as damaged.
+const (
+	maxZipEntries   = 20000
+	maxPartBytes    = 64 << 20  // one inflated XML part
+	maxPackageBytes = 256 << 20 // all parts read from one package
+)
+
+// opcPackage is an Office Open XML package (ECMA-376 part 2): a ZIP file
+// of XML parts linked by relationship parts.
+type opcPackage struct {
+	files map[string]*zip.File
+	read  int64 // inflated bytes read so far, against maxPackageBytes
+}
+
+// cfbSignature starts an OLE compound file: a password-protected .docx
+// or .pptx is one (the package is encrypted inside it), and so are the
+// legacy binary .doc and .ppt formats.
+var cfbSignature = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+
+func openPackage(data []byte, kind string) (*opcPackage, error) {
+	if bytes.HasPrefix(data, cfbSignature) {
+		if bytes.Contains(data, utf16le("EncryptedPackage")) {
+			return nil, &SkipError{Reason: fmt.Sprintf("the %s is password-protected; save an unprotected copy to ingest it", kind), Err: ErrEncrypted}
+		}
+		return nil, &SkipError{Reason: fmt.Sprintf("this is a legacy binary Office file, not a %s; save it in the %s format", kind, kind), Err: ErrDamaged}
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, damaged("not a readable ZIP container (%v)", err)
+	}
+	if len(zr.File) > maxZipEntries {
+		return nil, damaged("the package has %d parts, more than the limit of %d", len(zr.File), maxZipEntries)
+	}
+	p := &opcPackage{files: make(map[string]*zip.File, len(zr.File))}
+	for _, f := range zr.File {
+		p.files[strings.TrimPrefix(f.Name, "/")] = f
+	}
+	return p, nil
+}
+
+func damaged(format string, a ...any) *SkipError {
+	return &SkipError{Reason: "damaged: " + fmt.Sprintf(format, a...), Err: ErrDamaged}
+}
+
+func utf16le(s string) []byte {
+	b := make([]byte, 0, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		b = append(b, s[i], 0)
+	}
+	return b
+}
+
+// errNoPart distinguishes a missing optional part from a damaged one.
+var errNoPart = errors.New("no such part")
+
+// part inflates one part, enforcing the per-part and per-package limits
+// on the bytes actually produced (the sizes in the ZIP headers can lie).
+func (p *opcPackage) part(name string) ([]byte, error) {
+	f := p.files[name]
+	if f == nil {
+		return nil, errNoPart
+	}
+	if f.UncompressedSize64 > maxPartBytes {
+		return nil, damaged("part %s inflates to %d bytes, more than the limit of %d", name, f.UncompressedSize64, maxPartBytes)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, damaged("cannot open part %s (%v)", name, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxPartBytes+1))
+	if err != nil {
+		return nil, damaged("cannot inflate part %s (%v)", name, err)
+	}
+	if len(data) > maxPartBytes {
+		return nil, damaged("part %s inflates to more than %d bytes", name, maxPartBytes)
+	}
+	p.read += int64(len(data))
+	if p.read > maxPackageBytes {
+		return nil, damaged("the package inflates to more than %d bytes", maxPackageBytes)
+	}
+	return data, nil
+}
+
+// rels reads the relationships of a part: id -> target part name.
+func (p *opcPackage) rels(partName string) (map[string]string, map[string]string, error) {
+	dir, file := path.Split(partName)
+	data, err := p.part(dir + "_rels/" + file + ".rels")
+	if errors.Is(err, errNoPart) {
+		return map[string]string{}, map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var doc struct {
+		Rels []struct {
+			ID         string `xml:"Id,attr"`
+			Type       string `xml:"Type,attr"`
+			Target     string `xml:"Target,attr"`
+			TargetMode string `xml:"TargetMode,attr"`
+		} `xml:"Relationship"`
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		return nil, nil, damaged("relationships of %s: %v", partName, err)
+	}
+	byID, byType := map[string]string{}, map[string]string{}
+	for _, r := range doc.Rels {
+		if r.TargetMode == "External" {
+			continue
+		}
+		target := r.Target
+		if strings.HasPrefix(target, "/") {
+			target = strings.TrimPrefix(target, "/")
+		} else {
+			target = path.Clean(path.Join(dir, target))
+		}
+		byID[r.ID] = target
+		typ := r.Type[strings.LastIndex(r.Type, "/")+1:]
+		if _, ok := byType[typ]; !ok {
+			byType[typ] = target
+		}
+	}
+	return byID, byType, nil
+}
+
+// coreTitle is dc:title from docProps/core.xml, or "".
+func (p *opcPackage) coreTitle() string {
+	data, err := p.part("docProps/core.xml")
+	if err != nil {
+		return ""
+	}
+	var core struct {
+		Title string `xml:"title"`
+	}
+	if xml.Unmarshal(data, &core) != nil {
+		return ""
+	}
+	return collapse(core.Title)
+}
+
+// attrVal finds an attribute by local name, whatever its prefix.
+func attrVal(se xml.StartElement, local string) string {
+	for _, a := range se.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// skipElement consumes the rest of the element just started.
+func skipElement(d *xml.Decoder) error { return d.Skip() }
