@@ -166,15 +166,15 @@ func TestPruneAgreesWithGlobs(t *testing.T) {
 func TestWalkReportsUnreadFiles(t *testing.T) {
 	dir := corpus(t)
 	data := filepath.Join(dir, "data")
-	writeFile(t, filepath.Join(dir, "docs", "slides.pdf"), []byte("%PDF-1.4"))
-	writeFile(t, filepath.Join(dir, "docs", "sub", "deck.pdf"), []byte("%PDF-1.4"))
+	writeFile(t, filepath.Join(dir, "docs", "slides.xlsx"), []byte("PK"))
+	writeFile(t, filepath.Join(dir, "docs", "sub", "deck.xlsx"), []byte("PK"))
 	writeFile(t, filepath.Join(dir, "docs", "logo.png"), []byte("x"))
 	_, errs, code := kura(t, "ingest", "--data", data, filepath.Join(dir, "docs"))
-	if code != 0 || !strings.Contains(errs, "passed over 3 files of types kura does not read: 2 .pdf (e.g. ") || !strings.Contains(errs, "1 .png") {
+	if code != 0 || !strings.Contains(errs, "passed over 3 files of types kura does not read: 2 .xlsx (e.g. ") || !strings.Contains(errs, "1 .png") {
 		t.Fatalf("exit %d, stderr:\n%s", code, errs)
 	}
 	_, errs, _ = kura(t, "ingest", "--verbose", "--data", data, filepath.Join(dir, "docs"))
-	if !strings.Contains(errs, "deck.pdf: not read") || !strings.Contains(errs, "logo.png: not read") {
+	if !strings.Contains(errs, "deck.xlsx: not read") || !strings.Contains(errs, "logo.png: not read") {
 		t.Fatalf("--verbose stderr:\n%s", errs)
 	}
 	s := ingestFull(t, 0, "--data", data, filepath.Join(dir, "docs"))

@@ -85,7 +85,7 @@ func TestCollectProblemsWrapSentinels(t *testing.T) {
 
 func TestCollectListsUnsupported(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"docs/a.txt", "docs/b.pdf", "docs/sub/c.pdf", "docs/sub/d.PNG", "docs/Makefile", "docs/.hidden.pdf", "x.pdf"} {
+	for _, name := range []string{"docs/a.txt", "docs/b.xlsx", "docs/sub/c.xlsx", "docs/sub/d.PNG", "docs/Makefile", "docs/.hidden.xlsx", "x.pdf"} {
 		writeFile(t, dir, name, []byte("x"))
 	}
 	t.Chdir(dir)
@@ -93,10 +93,10 @@ func TestCollectListsUnsupported(t *testing.T) {
 	if want := []string{"docs/a.txt", "x.pdf"}; !reflect.DeepEqual(got.Files, want) {
 		t.Fatalf("files %q, want %q", got.Files, want)
 	}
-	if want := []string{"docs/Makefile", "docs/b.pdf", "docs/sub/c.pdf", "docs/sub/d.PNG"}; !reflect.DeepEqual(got.Unsupported, want) {
+	if want := []string{"docs/Makefile", "docs/b.xlsx", "docs/sub/c.xlsx", "docs/sub/d.PNG"}; !reflect.DeepEqual(got.Unsupported, want) {
 		t.Fatalf("unsupported %q, want %q", got.Unsupported, want)
 	}
-	want := []ExtCount{{".pdf", 2, "docs/b.pdf"}, {"", 1, "docs/Makefile"}, {".png", 1, "docs/sub/d.PNG"}}
+	want := []ExtCount{{".xlsx", 2, "docs/b.xlsx"}, {"", 1, "docs/Makefile"}, {".png", 1, "docs/sub/d.PNG"}}
 	if by := got.UnsupportedByExt(); !reflect.DeepEqual(by, want) {
 		t.Fatalf("by extension %+v, want %+v", by, want)
 	}

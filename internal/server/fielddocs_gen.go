@@ -96,6 +96,7 @@ var fieldDocs = map[string]string{
 	"IngestOptions.TextField":          "TextField is the JSONL field holding the document text.",
 	"IngestProgress":                   "IngestProgress counts an ingest job's work so far.",
 	"IngestSummary":                    "IngestSummary is the summary `kura ingest --json` prints.",
+	"IngestSummary.Unsupported":        "Unsupported lists files passed over because kura does not read their type.",
 	"JobState":                         "JobState is the state of an ingest job.",
 	"KuraChatOptions":                  "KuraChatOptions are the extra \"kura\" field of a chat completion request: retrieval options and the answerer. A collection given here must agree with the model's.",
 	"KuraResult":                       "KuraResult is the extra \"kura\" field of a completion: what kura's own API returns beside the text.",
