@@ -262,16 +262,49 @@ func (s *Stage) Ask(ctx context.Context, req Request, emit func(Event) error) (*
 // AnswerHits answers like [Stage.Ask] from hits already retrieved for the
 // question (no rewriting, no retrieval).
 func (s *Stage) AnswerHits(ctx context.Context, question string, history []Turn, hits []store.Hit, emit func(Event) error) (*Answer, error) {
-	start := time.Now()
+	return s.AnswerRetrieved(ctx, Retrieved{Question: question, History: history, Hits: hits}, emit)
+}
+
+// Retrieved is a question whose follow-up rewriting and retrieval the
+// caller did itself (to trace or time them apart), with what they gave.
+type Retrieved struct {
+	// Question is the question as asked; Standalone the one retrieval
+	// used ("" means Question).
+	Question   string
+	Standalone string
+	History    []Turn
+	Hits       []store.Hit
+	// Notices from rewriting (e.g. NoticeRewriteFailed) are kept with the
+	// answer; Timings' rewrite and retrieve times are the caller's.
+	Notices []Notice
+	Timings Timings
+	// Start is when the question arrived (now if zero), the origin of
+	// the first-token and total times.
+	Start time.Time
+}
+
+// AnswerRetrieved answers like [Stage.Ask] once the caller has rewritten
+// and retrieved: it assembles the sources, streams the answer and checks
+// its citations. Notices in r are not emitted again.
+func (s *Stage) AnswerRetrieved(ctx context.Context, r Retrieved, emit func(Event) error) (*Answer, error) {
+	start := r.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
 	if emit == nil {
 		emit = func(Event) error { return nil }
 	}
-	q := strings.TrimSpace(question)
+	q := strings.TrimSpace(r.Question)
 	if q == "" {
 		return nil, ErrQuestion
 	}
-	a := &Answer{Question: q, Standalone: q, Language: lang.Detect(q), Hits: hits}
-	return s.answer(ctx, a, history, start, emit)
+	standalone := strings.TrimSpace(r.Standalone)
+	if standalone == "" {
+		standalone = q
+	}
+	a := &Answer{Question: q, Standalone: standalone, Rewritten: standalone != q, Language: lang.Detect(q),
+		Hits: r.Hits, Notices: r.Notices, Timings: r.Timings}
+	return s.answer(ctx, a, r.History, start, emit)
 }
 
 func (s *Stage) answer(ctx context.Context, a *Answer, history []Turn, start time.Time, emit func(Event) error) (*Answer, error) {

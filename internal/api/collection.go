@@ -13,8 +13,15 @@ type CollectionInfo struct {
 	// Embedder and EmbedModel embed the collection's chunks and queries.
 	Embedder     string `json:"embedder"`
 	EmbedModel   string `json:"embed_model"`
-	Analyzer     string `json:"analyzer,omitempty"`
 	TextMaxBytes int    `json:"text_max_bytes"`
+	// Analyzer is the full-text (BM25) analyzer, "none" without a text
+	// index.
+	Analyzer string `json:"analyzer"`
+	// Context says where chunks carry their document's title: both,
+	// bm25, embed or none.
+	Context string `json:"context"`
+	// SearchType is what searches use when they name no search type.
+	SearchType string `json:"default_search_type"`
 	// DiskBytes is the size on disk; -1 when the store does not say
 	// (Milvus).
 	DiskBytes int64         `json:"disk_bytes"`

@@ -80,9 +80,21 @@ type Error struct {
 	// Field is the JSON name of the request field at fault, when there is
 	// one ("k", "value", "files[2]").
 	Field string `json:"field,omitempty"`
+	// cause is the error e classifies, kept for errors.Is and errors.As
+	// in Go callers; it is never serialised.
+	cause error
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the error e classifies, if any.
+func (e *Error) Unwrap() error { return e.cause }
+
+// Wrap classifies err with code (and the request field at fault, if any),
+// keeping err for errors.Is and errors.As; the message is err's.
+func Wrap(code Code, field string, err error) *Error {
+	return &Error{Code: code, Field: field, Message: err.Error(), cause: err}
+}
 
 // Status is the HTTP status of e.
 func (e *Error) Status() int { return e.Code.Status() }
