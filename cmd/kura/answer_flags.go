@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -228,35 +227,3 @@ func (o *answerOptions) providers(p app.Providers) app.Providers {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// generationFlag is the flag behind each field of api.GenerationOptions
-// and of the answer part of api.AskRequest, for error messages.
-var generationFlag = map[string]string{
-	"max_tokens":        "--max-tokens",
-	"temperature":       "--temperature",
-	"top_k":             "--top-k",
-	"top_p":             "--top-p",
-	"frequency_penalty": "--frequency-penalty",
-	"presence_penalty":  "--presence-penalty",
-	"seed":              "--seed",
-	"stop":              "--stop",
-	"context_chars":     "--context-chars",
-	"prompt":            "--prompt",
-	"system_prompt":     "--system-prompt",
-	"fallback":          "--fallback",
-	"llm":               "--llm",
-	"model":             "--llm-model",
-}
-
-// flagError turns a validation error about a request field into a usage
-// error naming the flag that sets it.
-func flagError(err error) error {
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		field, _, _ := strings.Cut(ae.Field, "[")
-		if flag, ok := generationFlag[field]; ok {
-			return &usageError{fmt.Errorf("%s: %s", flag, ae.Message)}
-		}
-	}
-	return &usageError{err}
-}

@@ -9,13 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	kuradocs "github.com/kura-rag/kura"
+	"github.com/kura-rag/kura/internal/api"
+	"github.com/kura-rag/kura/internal/app"
 	"github.com/kura-rag/kura/internal/document"
-	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/ingest"
-	"github.com/kura-rag/kura/internal/lexical"
-	"github.com/kura-rag/kura/internal/retrieve"
 	"github.com/kura-rag/kura/internal/split"
-	"github.com/kura-rag/kura/internal/store"
 )
 
 // quickstartCollection holds the demo. Its name follows Milvus's rules
@@ -54,23 +52,18 @@ func runQuickstart(cmd *cobra.Command, g *globalOptions) error {
 	}
 	qg := *g
 	qg.Store = "local"
-	st, err := qg.openStore(false)
+	a, err := qg.openApp(cmd, appConfig{embedding: app.EmbedOptions{Embedder: "hash", Explicit: true}, noHistory: true})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	emb, err := embed.New(embed.Config{Name: "hash"})
-	if err != nil {
-		return err
-	}
+	defer a.Close()
 
-	fmt.Fprintf(out, "Ingesting kura's own documentation (%d files) into collection %s in %s\n", len(inputs), quickstartCollection, qg.absData())
+	fmt.Fprintf(out, "Ingesting kura's own documentation (%d files) into collection %s in %s\n", len(inputs), quickstartCollection, a.Where())
 	rep := newReporter(cmd.ErrOrStderr(), true)
-	sum, err := ingest.Run(ctx, st, emb, inputs, ingest.Options{
+	res, err := a.Ingest(ctx, app.IngestRequest{
 		Collection: quickstartCollection,
 		Splitter:   split.DefaultOptions(),
-		Text:       store.TextSpec{Analyzer: lexical.DefaultAnalyzer, Fields: []string{"title"}},
-		EmbedTitle: true,
+		Inputs:     inputs,
 		Progress:   rep.progress,
 		OnProblem:  rep.problem,
 	})
@@ -78,32 +71,31 @@ func runQuickstart(cmd *cobra.Command, g *globalOptions) error {
 	if err != nil {
 		return err
 	}
+	sum := res.Summary
 	printIngestSummary(out, cmd.ErrOrStderr(), sum, false)
 
-	coll, err := st.Open(ctx, quickstartCollection)
-	if err != nil {
-		return err
+	queries := make([]api.BatchQuery, len(sampleQuestions))
+	for i, q := range sampleQuestions {
+		queries[i] = api.BatchQuery{Query: q}
 	}
-	defer coll.Close()
-	mode, _, _ := retrieve.ParseType(defaultSearchType(coll))
-	s := searcher{ret: &retrieve.Retriever{Coll: coll, Emb: emb, Cfg: retrieve.Config{Mode: mode, Limit: 3, OutputFields: []string{"text", "source"}}}}
-	results, err := s.search(ctx, sampleQuestions)
+	found, err := a.Search(ctx, "", api.SearchRequest{SearchOptions: api.SearchOptions{Collection: quickstartCollection}, Queries: queries})
 	if err != nil {
 		return err
 	}
 	for i, q := range sampleQuestions {
 		fmt.Fprintf(out, "\nQ: %s\n", q)
-		for rank, h := range results[i] {
+		for rank, h := range found.Results[i].Hits {
 			text, _ := h.Entity["text"].(string)
 			fmt.Fprintf(out, "  %d. %.3f  %v\n     %s\n", rank+1, h.Score, h.Entity["source"], snippet(text, 90))
 		}
 	}
 	fmt.Fprintf(out, `
 Next:
+  go run ./cmd/kura ask --collection %s "your question"      # an answer with its sources
   go run ./cmd/kura search --collection %s "your question"
   go run ./cmd/kura ingest PATH...            # your own documents, into collection "kura"
   go run ./cmd/kura search "your question"
-`, quickstartCollection)
+`, quickstartCollection, quickstartCollection)
 	if sum.Failed() {
 		return &partialError{"some documentation files were skipped"}
 	}
