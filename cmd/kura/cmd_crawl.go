@@ -16,9 +16,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/kura-rag/kura/internal/crawl"
 	"github.com/kura-rag/kura/internal/api"
 	"github.com/kura-rag/kura/internal/app"
+	"github.com/kura-rag/kura/internal/crawl"
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/ingest"

@@ -122,4 +122,3 @@ func printAnswerEval(w io.Writer, r answerEval, maxChars int) {
 		fmt.Fprintf(w, "  no answer           %d\n", m.Failed)
 	}
 }
-

@@ -38,6 +38,7 @@ type globalOptions struct {
 	TraceContent bool
 	tracer       *tracing.Provider
 }
+
 const (
 	defaultDataDir    = "kura-data"
 	defaultCollection = "kura"
