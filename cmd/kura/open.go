@@ -124,6 +124,12 @@ func langfuseClient(stderr io.Writer) *langfuse.Client {
 	return c
 }
 
+// langfuseConfigured reports whether LANGFUSE_* names a Langfuse project.
+func langfuseConfigured() bool {
+	_, ok, err := langfuse.ConfigFromEnv(os.Getenv)
+	return ok && err == nil
+}
+
 // writeServer returns the `kura serve` that a writing command goes
 // through (with a one-line notice saying so): the one --server
 // (KURA_SERVER) names, or the one DATA/serve.json says serves the data
