@@ -202,8 +202,9 @@ var fieldFlag = map[string]string{
 	"kind":              "--kind",
 }
 
-// fieldWord matches the snake_case option names inside a message.
-var fieldWord = regexp.MustCompile(`\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b`)
+// fieldWord matches the option names inside a message: snake_case words,
+// and the one-word names that are never ordinary words of a message.
+var fieldWord = regexp.MustCompile(`\b(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|temperature|seed|lambda|alpha|nprobe)\b`)
 
 // flagText rewrites a message about field for the terminal: the option
 // names in it (chunk_size) become the flags that set them (--chunk-size),
