@@ -108,6 +108,7 @@ listed), 1 failed, 2 bad usage.`,
 	f.BoolVar(&o.AllowPrivate, "allow-private", false, "let the start URLs' hosts and ports be loopback, private or link-local addresses (intranets, local test sites); redirects elsewhere stay refused")
 	f.StringVar(&o.Out, "out", "", "write Markdown files with front matter into DIR instead of ingesting")
 	f.BoolVar(&o.Verbose, "verbose", false, "list every URL left out of scope, not only the first few")
+	g.registerTraceFlag(f)
 	return cmd
 }
 
