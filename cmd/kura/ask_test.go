@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kura-rag/kura/internal/api"
+	"github.com/kura-rag/kura/internal/langfuse/langfusetest"
 	"github.com/kura-rag/kura/internal/llm/llmtest"
 )
 
@@ -438,5 +439,41 @@ func TestEvalAnswers(t *testing.T) {
 	_, errs, code = kura(t, "eval", "--answers", "--data", data, "--queries", queries, "--compare", "bm25")
 	if code != exitUsage || !strings.Contains(errs, "--compare") {
 		t.Errorf("--answers with --compare: exit %d, %q", code, errs)
+	}
+}
+
+// TestAskPrompts: a Jinja2 prompt file and a system prompt file reach the
+// model; a Langfuse prompt is fetched and used, and with Langfuse down the
+// built-in prompt answers with a warning.
+func TestAskPrompts(t *testing.T) {
+	data := askCorpus(t)
+	srv := openAIFake(t, llmtest.Options{Key: openAIKey})
+	dir := t.TempDir()
+	tpl := filepath.Join(dir, "prompt.j2")
+	writeFile(t, tpl, []byte("PROMPT-FILE-MARKER\n{{ context }}\n質問: {{ question | trim }}\n"))
+	sys := filepath.Join(dir, "system.txt")
+	writeFile(t, sys, []byte("SYSTEM-FILE-MARKER: answer briefly.\n"))
+	mustKura(t, "ask", "--data", data, "--llm", "openai", "--llm-model", "m", "--prompt", tpl, "--system-prompt", "@"+sys, "Argo CDとは")
+	raw := string(srv.Last().Raw)
+	if !strings.Contains(raw, "PROMPT-FILE-MARKER") || !strings.Contains(raw, "質問: Argo CDとは") || !strings.Contains(raw, "SYSTEM-FILE-MARKER") {
+		t.Fatalf("the prompt files did not reach the model:\n%s", raw)
+	}
+	writeFile(t, tpl, []byte("{{ questoin }}"))
+	_, errs, code := kura(t, "ask", "--data", data, "--prompt", tpl, "q")
+	if code != exitUsage || !strings.Contains(errs, "questoin") {
+		t.Errorf("misspelt variable: exit %d, %q", code, errs)
+	}
+
+	lf := langfuseFake(t)
+	lf.AddPrompt(langfusetest.Prompt{Name: "qa", Version: 3, Labels: []string{"production"}, Text: "LANGFUSE-PROMPT {{ context }} Q: {{ question }}"})
+	mustKura(t, "ask", "--data", data, "--llm", "openai", "--llm-model", "m", "--prompt", "langfuse:qa", "Argo CDとは")
+	if raw := string(srv.Last().Raw); !strings.Contains(raw, "LANGFUSE-PROMPT") {
+		t.Fatalf("the Langfuse prompt did not reach the model:\n%s", raw)
+	}
+	// Langfuse down and no copy kept for this name: the built-in prompt.
+	t.Setenv("LANGFUSE_HOST", langfusetest.RefusedURL(t))
+	out, errs, code := kura(t, "ask", "--data", data, "--llm", "openai", "--llm-model", "m", "--prompt", "langfuse:other", "Argo CDとは")
+	if code != 0 || !strings.Contains(errs, "warning") || !strings.Contains(errs, "built-in prompt") || out == "" {
+		t.Errorf("Langfuse down: exit %d, %q", code, errs)
 	}
 }

@@ -1,9 +1,3 @@
-// Package client is a Go client of the HTTP API of `kura serve`
-// (internal/server), for the command line's writing commands while a
-// server owns the data directory: `kura ingest --server URL` uploads its
-// files and follows the job; `kura collection drop` asks the server to
-// drop. It speaks the wire types of internal/api; errors the server sends
-// come back as [*api.Error] with their code.
 package client
 
 import (
