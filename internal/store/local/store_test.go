@@ -264,7 +264,7 @@ func TestCosineStoresNormalised(t *testing.T) {
 	if !slices.Equal(in.Vector, []float32{3, 4, 0}) {
 		t.Errorf("Upsert changed the caller's vector to %v", in.Vector)
 	}
-	c.sh.db.View(func(tx *bolt.Tx) error {
+	c.sh.view(ctx, func(tx *bolt.Tx) error {
 		rv, _ := decodeRow(tx.Bucket(bucketRows).Get(idKey(1)))
 		if v := rv.vector(nil); math.Abs(float64(v[0])-0.6) > 1e-6 || math.Abs(float64(v[1])-0.8) > 1e-6 {
 			t.Errorf("stored vector %v, want [0.6 0.8 0]", v)
@@ -510,7 +510,7 @@ func TestConcurrentUse(t *testing.T) {
 	c.sh.mu.RUnlock()
 	slices.Sort(cached)
 	var stored []int64
-	c.sh.db.View(func(tx *bolt.Tx) error {
+	c.sh.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRows).ForEach(func(k, _ []byte) error { stored = append(stored, keyID(k)); return nil })
 	})
 	if !slices.Equal(cached, stored) {
