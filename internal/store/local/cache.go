@@ -248,7 +248,7 @@ func (sh *shared) buildCache(ctx context.Context, withFields bool) (*vcache, err
 		return nil
 	}, nil)
 	if err != nil {
-		return nil, corrupt(sh.name, sh.path, err)
+		return nil, corruptIfBad(sh, err)
 	}
 	c.gen = gen
 	return c, nil

@@ -287,6 +287,20 @@ func (c *conn) checkIdentity() error {
 	return nil
 }
 
+// stillThere is checkIdentity for operations that may not open the file
+// (a search answered from memory): it records the loss for later calls.
+func (c *conn) stillThere() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone != nil || c.gate == nil {
+		return c.gone
+	}
+	if err := c.checkIdentity(); err != nil {
+		c.gone = err
+	}
+	return c.gone
+}
+
 // openDB opens the rows file with bbolt. The descriptor is kura's: it is
 // locked (waiting as the protocol says) and checked (checkBoltFile) before
 // bbolt reads it, and if bbolt panics nonetheless on a damaged file, the

@@ -119,6 +119,9 @@ func minGen(ds []derived) uint64 {
 // of this process is in progress (a search never waits for one: it then
 // searches what is there, which the running write will bring up to date).
 func (sh *shared) catchUp(ctx context.Context) error {
+	if err := sh.conn.stillThere(); err != nil {
+		return err
+	}
 	ds := sh.loaded()
 	if len(ds) == 0 || sh.conn.fileGen() <= minGen(ds) {
 		return nil
@@ -207,7 +210,7 @@ func (sh *shared) scanRows(ctx context.Context, row func(id int64, rv rowView) e
 			}
 			for n := 0; k != nil && n < scanChunk; k, v = cur.Next() {
 				if len(k) != 8 {
-					return fmt.Errorf("bad row key %x", k)
+					return fmt.Errorf("%w: bad row key %x", errBadRow, k)
 				}
 				id := keyID(k)
 				rv, err := decodeRow(v)
@@ -215,7 +218,7 @@ func (sh *shared) scanRows(ctx context.Context, row func(id int64, rv rowView) e
 					return fmt.Errorf("row %d: %w", id, err)
 				}
 				if err := row(id, rv); err != nil {
-					return err
+					return fmt.Errorf("%w: %w", errBadRow, err)
 				}
 				after = append(after[:0], k...)
 				n++
