@@ -67,6 +67,8 @@ It runs offline on an embedded store by default.`,
 		newCollectionCommand(&g),
 		newQuickstartCommand(&g),
 		newCacheCommand(&g),
+		newBackupCommand(&g),
+		newRestoreCommand(&g),
 	)
 	return root
 }
@@ -116,7 +118,7 @@ func fromEnv(fs *pflag.FlagSet, flag string, dst *string, env string) {
 func (g *globalOptions) openStore(readOnly bool) (store.Store, error) {
 	switch g.Store {
 	case "local":
-		return local.Open(g.DataDir, local.Options{ReadOnly: readOnly})
+		return local.Open(g.DataDir, local.Options{ReadOnly: readOnly, OnWait: waitNotice(os.Stderr)})
 	default:
 		ctx := g.ctx
 		if ctx == nil {
