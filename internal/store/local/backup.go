@@ -478,4 +478,3 @@ func safeRel(name string) bool {
 	}
 	return !slices.Contains(strings.Split(name, "/"), "..")
 }
-
