@@ -88,8 +88,13 @@ type Index struct {
 	maxLevel int
 	empty    bool
 
-	visited sync.Pool
-	work    sync.Pool
+	// The pools are allocated apart from the Index: the runtime keeps a
+	// pool it has used reachable until the second garbage collection after
+	// that, and a pool inside the Index would keep the whole graph —
+	// hundreds of megabytes of vectors — alive that long after its owner
+	// dropped it (a rebuilt index that replaced it, a closed collection).
+	visited *sync.Pool
+	work    *sync.Pool
 }
 
 // New returns an empty graph.
@@ -101,14 +106,16 @@ func New(cfg Config) *Index {
 		cfg.EfConstruction = DefaultEfConstruction
 	}
 	x := &Index{
-		cfg:   cfg,
-		dim:   cfg.Dim,
-		m:     cfg.M,
-		m0:    2 * cfg.M,
-		ml:    1 / math.Log(float64(cfg.M)),
-		sq:    cfg.Quantizer,
-		seed:  cfg.Seed,
-		empty: true,
+		cfg:     cfg,
+		dim:     cfg.Dim,
+		m:       cfg.M,
+		m0:      2 * cfg.M,
+		ml:      1 / math.Log(float64(cfg.M)),
+		sq:      cfg.Quantizer,
+		seed:    cfg.Seed,
+		empty:   true,
+		visited: new(sync.Pool),
+		work:    new(sync.Pool),
 	}
 	return x
 }
