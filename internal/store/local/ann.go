@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -313,7 +312,7 @@ func (a *annIndex) floatOf(tx *bolt.Tx) func(s uint32) []float32 {
 // exact scan of the matching rows; otherwise the index is searched, with a
 // candidate list widened by 1/√(estimated selectivity) so that enough
 // matching rows are found. exactBelow 0 (tests) always uses the index.
-func (a *annIndex) search(ctx context.Context, q []float32, k int, params map[string]int, newAccept func() func(uint32) bool, newFloat func() func(uint32) []float32, exactBelow int) ([]vector.Result, error) {
+func (a *annIndex) search(ctx context.Context, q []float32, k int, params map[string]int, newAccept func() func(uint32) bool, newFloat func() func(uint32) []float32, exactBelow, workers int) ([]vector.Result, error) {
 	var accept func(uint32) bool
 	if newAccept != nil {
 		accept = newAccept()
@@ -361,7 +360,10 @@ func (a *annIndex) search(ctx context.Context, q []float32, k int, params map[st
 			}
 			return func(s uint32) bool { return a.isLive(s) && (acc == nil || acc(s)) }
 		}
-		return a.exact(ctx, q, k, newOK, newFloat, runtime.GOMAXPROCS(0))
+		if live < parallelMin {
+			workers = 1
+		}
+		return a.exact(ctx, q, k, newOK, newFloat, workers)
 	}
 	if a.h != nil {
 		o := hnsw.SearchOptions{Ef: ef}

@@ -45,6 +45,7 @@ type shared struct {
 	text *textIndex
 
 	exactBelow  int // see Options.ExactBelow
+	scanWorkers int // goroutines of an exact scan
 	noSnapshots bool
 	stats       derivedStats
 }

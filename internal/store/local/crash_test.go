@@ -69,6 +69,10 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if mode == "writebench" {
+		writeBenchChild(t, s)
+		return
+	}
 	c, err := s.Open(ctx, crashName)
 	if err != nil {
 		t.Fatal(err)
@@ -302,5 +306,22 @@ func TestLockedByOtherProcess(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Error("Open still waits 5s after the other process died")
+	}
+}
+
+// writeBenchChild rewrites batches of 96 rows of collection "bench" (ids
+// 0..19,999, so it keeps its size) until it is killed, as an ingest does;
+// BenchmarkSearchBesideWriterProcess runs it.
+func writeBenchChild(t *testing.T, s *Store) {
+	c, err := s.Open(context.Background(), "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(9, uint64(os.Getpid())))
+	fmt.Println("ready")
+	for i := 0; ; i++ {
+		if err := c.Upsert(context.Background(), benchRows(r, int64(i*96%19_904), 96)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

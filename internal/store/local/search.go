@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -103,7 +102,7 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 	}
 	workers := 1
 	if cache.len() >= parallelMin {
-		workers = runtime.GOMAXPROCS(0)
+		workers = sh.scanWorkers
 	}
 	top, err := cache.topK(ctx, q, req.Limit, sh.schema.Metric, newAccept, workers)
 	if err != nil {
@@ -255,7 +254,7 @@ func (sh *shared) searchANN(ctx context.Context, q []float32, req store.SearchRe
 		}
 	}
 	newFloat := func() func(uint32) []float32 { return a.floatOf(txs.next(tx)) }
-	res, err := a.search(ctx, q, req.Limit, req.Params, newAccept, newFloat, sh.exactBelow)
+	res, err := a.search(ctx, q, req.Limit, req.Params, newAccept, newFloat, sh.exactBelow, sh.scanWorkers)
 	if err != nil {
 		return nil, err
 	}

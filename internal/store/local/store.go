@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -51,6 +52,9 @@ type Options struct {
 	exactBelow int
 	// noSnapshots stops saving vectors.snap and index.snap (tests).
 	noSnapshots bool
+	// scanWorkers overrides GOMAXPROCS as the goroutines of an exact scan
+	// (benchmarks compare one against several).
+	scanWorkers int
 }
 
 func (o *Options) waitNotice() time.Duration {
@@ -287,7 +291,10 @@ func (s *Store) openSharedLocked(ctx context.Context, name string) (*shared, err
 		return nil, fmt.Errorf("%w: %s (no %s)", store.ErrNotFound, name, path)
 	}
 	sh := &shared{name: name, path: path, dir: dir, readOnly: s.opts.ReadOnly, refs: 1,
-		exactBelow: DefaultExactBelow, noSnapshots: s.opts.noSnapshots}
+		exactBelow: DefaultExactBelow, noSnapshots: s.opts.noSnapshots, scanWorkers: runtime.GOMAXPROCS(0)}
+	if s.opts.scanWorkers > 0 {
+		sh.scanWorkers = s.opts.scanWorkers
+	}
 	sh.conn = newConn(name, dir, &s.opts)
 	if s.opts.exactBelow != 0 {
 		sh.exactBelow = max(0, s.opts.exactBelow)
