@@ -306,6 +306,9 @@ func (s *Store) openSharedLocked(ctx context.Context, name string) (*shared, err
 			}
 		}()
 		sh.schema, err = readMeta(tx)
+		if errors.Is(err, ErrNewerFormat) {
+			return fmt.Errorf("collection %s (%s): %w", name, path, err)
+		}
 		if err != nil {
 			return corrupt(name, path, err)
 		}

@@ -343,8 +343,9 @@ func TestCorruptFiles(t *testing.T) {
 		db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, []byte("kura-local/99")) })
 		db.Close()
 		s = openStore(t, dir, Options{})
-		if _, err := s.Open(ctx, "bad"); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "kura-local/99") {
-			t.Errorf("Open = %v, want ErrCorrupt naming the format", err)
+		_, err := s.Open(ctx, "bad")
+		if !errors.Is(err, ErrNewerFormat) || !strings.Contains(err.Error(), "kura-local/99") || !strings.Contains(err.Error(), "newer kura") {
+			t.Errorf("Open = %v, want ErrNewerFormat naming the format and what to do", err)
 		}
 	})
 
