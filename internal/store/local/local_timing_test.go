@@ -225,9 +225,10 @@ func BenchmarkFilteredScan(b *testing.B) {
 
 // BenchmarkHandle measures what the per-operation protocol costs: taking
 // and releasing a collection of 20,000 rows of 1,024 dimensions (a ~100 MB
-// file) for a read and for a write when no other operation holds it, which
-// opens and closes the bbolt file, and a read that shares a handle another
-// operation holds.
+// file) for a read and for a write when the file must be opened and closed
+// (as when another process waits for it), when the handle is still open
+// from the previous operation (linger), and when another operation holds
+// it.
 func BenchmarkHandle(b *testing.B) {
 	s, err := Open(b.TempDir(), Options{noSync: true})
 	if err != nil {
@@ -246,9 +247,10 @@ func BenchmarkHandle(b *testing.B) {
 	}
 	conn := c.(*Collection).sh.conn
 	for _, bc := range []struct {
-		name         string
-		write, share bool
-	}{{"read", false, false}, {"write", true, false}, {"read-shared", false, true}} {
+		name                string
+		write, share, close bool
+	}{{"read-open-close", false, false, true}, {"write-open-close", true, false, true},
+		{"read-lingering", false, false, false}, {"read-shared", false, true, false}} {
 		b.Run(bc.name, func(b *testing.B) {
 			if bc.share {
 				if _, err := conn.acquire(b.Context(), false); err != nil {
@@ -260,6 +262,11 @@ func BenchmarkHandle(b *testing.B) {
 			for b.Loop() {
 				if _, err := conn.acquire(b.Context(), bc.write); err != nil {
 					b.Fatal(err)
+				}
+				if bc.close { // as when another process waits
+					conn.mu.Lock()
+					conn.draining = true
+					conn.mu.Unlock()
 				}
 				conn.release()
 			}
