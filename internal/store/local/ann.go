@@ -41,6 +41,7 @@ type annIndex struct {
 	mu     sync.RWMutex
 	ids    []int64          // slot → row id
 	slot   map[int64]uint32 // live row id → slot
+	alive  []uint64         // bit per slot: published and neither replaced nor deleted
 	fields []map[string]any // slot → dynamic fields; nil until a filter needs them
 
 	trainedOn int    // rows the SQ8 quantiser was trained on
@@ -134,16 +135,25 @@ func (a *annIndex) addLocked(ids []int64, vecs []float32) {
 		base = a.f.Build(vecs, 0)
 	}
 	for i, id := range ids {
-		s := base + uint32(i)
-		for len(a.ids) <= int(s) {
-			a.ids = append(a.ids, 0)
-			if a.fields != nil {
-				a.fields = append(a.fields, nil)
-			}
-		}
-		a.ids[s] = id
-		a.slot[id] = s
+		a.publish(base+uint32(i), id)
 	}
+}
+
+// publish maps slot s to row id. a.mu must be held exclusively if
+// searches can run.
+func (a *annIndex) publish(s uint32, id int64) {
+	for len(a.ids) <= int(s) {
+		a.ids = append(a.ids, 0)
+		if a.fields != nil {
+			a.fields = append(a.fields, nil)
+		}
+	}
+	for len(a.alive)*64 <= int(s) {
+		a.alive = append(a.alive, 0)
+	}
+	a.ids[s] = id
+	a.slot[id] = s
+	a.alive[s/64] |= 1 << (s % 64)
 }
 
 func (a *annIndex) deleteSlot(s uint32) {
@@ -155,6 +165,7 @@ func (a *annIndex) deleteSlot(s uint32) {
 	if a.fields != nil {
 		a.fields[s] = nil
 	}
+	a.alive[s/64] &^= 1 << (s % 64)
 }
 
 // apply brings the index in step with committed writes: puts (with their
@@ -189,14 +200,7 @@ func (a *annIndex) apply(puts []prepared, deleted []int64, gen uint64) error {
 			a.deleteSlot(s)
 		}
 		s := base + uint32(i)
-		for len(a.ids) <= int(s) {
-			a.ids = append(a.ids, 0)
-			if a.fields != nil {
-				a.fields = append(a.fields, nil)
-			}
-		}
-		a.ids[s] = p.id
-		a.slot[p.id] = s
+		a.publish(s, p.id)
 		if a.fields != nil {
 			rv, err := decodeRow(p.val)
 			if err != nil {
@@ -273,11 +277,7 @@ func (a *annIndex) applyChanges(chs []change, upto uint64) error {
 // isLive reports whether slot is published and not replaced or deleted.
 // a.mu must be held.
 func (a *annIndex) isLive(s uint32) bool {
-	if int(s) >= len(a.ids) {
-		return false
-	}
-	cur, ok := a.slot[a.ids[s]]
-	return ok && cur == s
+	return int(s) < len(a.ids) && a.alive[s/64]&(1<<(s%64)) != 0
 }
 
 // floatOf returns slot's float vector: from the index, or, for SQ8, from
@@ -424,20 +424,28 @@ func (a *annIndex) exact(ctx context.Context, q []float32, k int, newOK func() f
 	errs := make([]error, workers)
 	scan := func(w, lo, hi int) {
 		h := vector.MaxHeap{K: k}
-		ok, float := newOK(), newFloat()
-		for s := lo; s < hi; s++ {
-			if (s-lo)&4095 == 4095 && ctx.Err() != nil {
-				errs[w] = ctx.Err()
-				return
+		ok := newOK()
+		run := func(float func(uint32) []float32) {
+			for s := lo; s < hi; s++ {
+				if (s-lo)&4095 == 4095 && ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					return
+				}
+				if !ok(uint32(s)) {
+					continue
+				}
+				v := float(uint32(s))
+				if v == nil {
+					continue
+				}
+				h.Offer(vector.Result{Slot: uint32(s), Dist: a.metric.Dist(q, v)})
 			}
-			if !ok(uint32(s)) {
-				continue
-			}
-			v := float(uint32(s))
-			if v == nil {
-				continue
-			}
-			h.Offer(vector.Result{Slot: uint32(s), Dist: a.metric.Dist(q, v)})
+		}
+		if a.h != nil && !a.spec.SQ8 {
+			// One lock for the whole range, not one per vector.
+			a.h.ReadVectors(run)
+		} else {
+			run(newFloat())
 		}
 		heaps[w] = h
 	}
@@ -507,6 +515,10 @@ func readANN(r io.Reader, s store.Schema, gen uint64) (*annIndex, error) {
 			return nil, fmt.Errorf("%w: live slot %d of %d", vector.ErrFormat, sl, len(ids))
 		}
 		a.slot[ids[sl]] = sl
+	}
+	a.alive = make([]uint64, (len(ids)+63)/64)
+	for _, sl := range live {
+		a.alive[sl/64] |= 1 << (sl % 64)
 	}
 	var err error
 	var slots int

@@ -82,7 +82,7 @@ type conn struct {
 	yielded  bool // db was closed for another process: let it in first
 	opening  bool // one goroutine is opening db; the others wait
 	closed   bool
-	idle     int // counts idle periods, so that a stale linger timer does nothing
+	idle     int   // counts idle periods, so that a stale linger timer does nothing
 	gone     error // the collection was dropped or replaced meanwhile
 	opens    int   // files opened, for tests and benchmarks
 }

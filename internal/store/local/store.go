@@ -265,26 +265,57 @@ func (s *Store) Open(ctx context.Context, name string) (store.Collection, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The file is checked without s.mu held: it may have to wait for
+	// another process, and other collections of this Store must not.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errStoreClosed
+	}
+	if sh := s.open[name]; sh != nil {
+		sh.refs++
+		s.mu.Unlock()
+		return &Collection{sh: sh, store: s}, nil
+	}
+	s.mu.Unlock()
+	sh, err := s.newShared(ctx, name)
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
+		sh.conn.close()
 		return nil, errStoreClosed
 	}
-	sh, err := s.openSharedLocked(ctx, name)
-	if err != nil {
-		return nil, err
+	if other := s.open[name]; other != nil { // opened meanwhile
+		sh.conn.close()
+		sh = other
+		sh.refs++
+	} else {
+		s.open[name] = sh
 	}
 	return &Collection{sh: sh, store: s}, nil
 }
 
 // openSharedLocked returns the shared state of collection name, opening
-// its lock files and checking its file if this Store has not yet. s.mu
-// must be held.
+// it if this Store has not yet. s.mu must be held.
 func (s *Store) openSharedLocked(ctx context.Context, name string) (*shared, error) {
 	if sh := s.open[name]; sh != nil {
 		sh.refs++
 		return sh, nil
 	}
+	sh, err := s.newShared(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	s.open[name] = sh
+	return sh, nil
+}
+
+// newShared opens collection name: its lock files, and a first read of its
+// file to check the format and read the schema.
+func (s *Store) newShared(ctx context.Context, name string) (*shared, error) {
 	dir := s.collectionDir(name)
 	path := filepath.Join(dir, rowsFile)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
@@ -321,7 +352,6 @@ func (s *Store) openSharedLocked(ctx context.Context, name string) (*shared, err
 	if !s.opts.ReadOnly {
 		removeLeftovers(dir)
 	}
-	s.open[name] = sh
 	return sh, nil
 }
 

@@ -158,6 +158,23 @@ func (x *Index) Vector(slot uint32) []float32 {
 	return x.vecs[int(slot)*x.dim : (int(slot)+1)*x.dim : (int(slot)+1)*x.dim]
 }
 
+// ReadVectors calls fn with a function that returns a slot's float vector
+// (nil with SQ8) without taking the index's lock for each call, as Vector
+// does: the arrays cannot be reallocated while fn runs (an insert that
+// must grow them waits). For scans of many vectors.
+func (x *Index) ReadVectors(fn func(vec func(slot uint32) []float32)) {
+	x.grow.RLock()
+	defer x.grow.RUnlock()
+	vecs, dim := x.vecs, x.dim
+	fn(func(slot uint32) []float32 {
+		if vecs == nil {
+			return nil
+		}
+		o := int(slot) * dim
+		return vecs[o : o+dim : o+dim]
+	})
+}
+
 // reserve makes room for n slots in total. Callers must not hold grow.
 func (x *Index) reserve(n int) {
 	x.grow.RLock()
