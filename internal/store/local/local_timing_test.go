@@ -296,6 +296,9 @@ func BenchmarkSearchBesideWriterProcess(b *testing.B) {
 		}
 	}
 	queries := benchRows(r, 0, 16)
+	if _, err := c.Search(b.Context(), store.SearchRequest{Vector: queries[0].Vector, Limit: 10}); err != nil {
+		b.Fatal(err) // loads the vector cache
+	}
 	for _, writer := range []bool{false, true} {
 		name := "alone"
 		if writer {
