@@ -362,6 +362,7 @@ func (sh *shared) write(ctx context.Context, op string, ids []int64, fn func(tx 
 			sh.dropDerived([]derived{d})
 		}
 	}
+	sh.saveTextNow()
 	return nil
 }
 
