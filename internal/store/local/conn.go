@@ -194,15 +194,14 @@ func (c *conn) acquire(ctx context.Context, write bool) (*bolt.DB, error) {
 }
 
 // release ends an operation. The file is closed when the last one ends —
-// at once if another process waits or the handle is draining, else after
-// linger unless another operation has come meanwhile — so that other
-// processes can use it.
+// at once if the handle is draining, else after linger unless another
+// operation has come meanwhile — so that other processes can use it.
 func (c *conn) release() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.users--
 	if c.users == 0 && c.db != nil {
-		if c.draining || c.closed || c.othersWait() {
+		if c.draining || c.closed {
 			c.closeLocked()
 		} else {
 			c.idle++
