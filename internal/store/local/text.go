@@ -39,13 +39,13 @@ type textIndex struct {
 	an     lexical.Analyzer
 	fields []string
 	idx    *lexical.Index
-	txid   int    // the commit the index reflects
-	saved  int    // the commit of the snapshot on disk, 0 if none
-	dirty  bool   // changed since loaded or saved
+	txid   int  // the commit the index reflects
+	saved  int  // the commit of the snapshot on disk, 0 if none
+	dirty  bool // changed since loaded or saved
 	// unsaved counts rows changed since the snapshot was written; see
 	// saveTextNow.
 	unsaved int
-	path   string // the snapshot file
+	path    string // the snapshot file
 }
 
 // textHeader is the snapshot's caller header.
