@@ -83,6 +83,13 @@ type Index struct {
 	noForward bool
 
 	spec specificity
+
+	// vocab counts the terms that at least one live document has, and
+	// postings the live documents' distinct terms; the vocabulary bound
+	// (vocabulary.go) compares them, with pruneFloor (vocabularyFloor but
+	// in tests) and pruneAt (hysteresis after a pruning).
+	vocab, postings     int
+	pruneFloor, pruneAt int
 }
 
 // specificity caches each document's specificity, the mean idf of its
@@ -114,7 +121,7 @@ type docEntry struct {
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	return &Index{termID: map[string]uint32{}, slot: map[int64]uint32{}}
+	return &Index{termID: map[string]uint32{}, slot: map[int64]uint32{}, pruneFloor: vocabularyFloor}
 }
 
 // Len is the number of (live) documents.
@@ -157,9 +164,13 @@ func (x *Index) Add(id int64, terms []string) {
 	d := docEntry{id: id, len: uint32(len(terms)), terms: slices.Clone(distinct)}
 	for _, tid := range distinct {
 		x.post[tid] = append(x.post[tid], posting{slot: s, tf: x.count[tid]})
+		if x.df[tid] == 0 {
+			x.vocab++
+		}
 		x.df[tid]++
 		x.count[tid] = 0
 	}
+	x.postings += len(distinct)
 	x.touched = distinct[:0]
 	if x.noForward {
 		d.terms = nil // built with the others on the first Remove
@@ -176,6 +187,7 @@ func (x *Index) Add(id int64, terms []string) {
 		x.spec.changes++
 	}
 	x.spec.mu.Unlock()
+	x.boundVocabulary()
 }
 
 // docSpecificity is the mean idf of the given distinct term ids with the
@@ -207,7 +219,11 @@ func (x *Index) Remove(id int64) {
 	d := &x.docs[s]
 	for _, tid := range d.terms {
 		x.df[tid]--
+		if x.df[tid] == 0 {
+			x.vocab--
+		}
 	}
+	x.postings -= len(d.terms)
 	x.totalLen -= uint64(d.len)
 	d.dead, d.terms = true, nil
 	delete(x.slot, id)
@@ -283,6 +299,7 @@ func (x *Index) compact() {
 	}
 	x.docs, x.terms, x.post, x.df, x.termID = docs, terms, post, df, termID
 	x.count = make([]uint32, len(terms))
+	x.vocab = len(terms)
 	x.spec.mu.Lock()
 	x.spec.bySlot = nil // slots were renumbered
 	x.spec.mu.Unlock()
@@ -330,7 +347,7 @@ func (x *Index) computeSpecificity() {
 	x.spec.bySlot, x.spec.sum, x.spec.changes = by, total, 0
 }
 
-// Scored is a document id with its BM25 score.
+// Scored is a document id with its score (see [Index.Search]).
 type Scored struct {
 	ID    int64
 	Score float32

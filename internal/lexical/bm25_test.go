@@ -88,7 +88,8 @@ func randomDocs(r *rand.Rand, n int) map[int64][]string {
 
 // checkAgainstReference compares scores with a relative tolerance tol:
 // 1e-4 where the index statistics are fresh, more after a few incremental
-// updates, whose specificities are those of the moment they were added.
+// updates, whose specificities are those of the moment they were added
+// (the weighting is recomputed once an eighth of the collection changed).
 func checkAgainstReference(t *testing.T, x *Index, docs map[int64][]string, r *rand.Rand, tol float64) {
 	t.Helper()
 	if x.Len() != len(docs) {
@@ -102,6 +103,10 @@ func checkAgainstReference(t *testing.T, x *Index, docs map[int64][]string, r *r
 			p.NoSpecificity = true
 		case 1:
 			p.Specificity = 0.1 + r.Float64()
+		}
+		tol := tol
+		if p.NoSpecificity {
+			tol = 1e-4 // BM25 itself is always exact; only the weighting drifts
 		}
 		got, err := x.Search(context.Background(), q, 10, p, nil)
 		if err != nil {
@@ -186,12 +191,17 @@ func TestIndexMatchesReference(t *testing.T) {
 	if err != nil || string(h2) != "hdr" {
 		t.Fatalf("ReadHeader: %v, %q", err, h2)
 	}
-	// The restored index keeps taking updates.
+	// The restored index keeps taking updates, also to the postings of
+	// terms it read (which share slabs with their neighbours).
 	y.Add(42, []string{"zz"})
 	docs[42] = []string{"zz"}
+	for id := int64(43); id < 50; id++ {
+		docs[id] = []string{"t1", "t2", "t3", "t5", "t8", "t13"}
+		y.Add(id, docs[id])
+	}
 	y.Remove(ids[1])
 	delete(docs, ids[1])
-	checkAgainstReference(t, y, docs, r, 1e-3)
+	checkAgainstReference(t, y, docs, r, 1e-2)
 
 	// Any flipped byte or truncation is detected.
 	data := buf.Bytes()
