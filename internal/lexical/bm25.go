@@ -13,9 +13,10 @@ import (
 // paragraphs and questions written for the scraped seed documents. Chunks
 // are short (200 characters by default), so a term's second occurrence
 // says little (a k1 well below Robertson's customary 1.2) and lengths vary
-// less than in whole documents (b 0.3 rather than 0.75); anywhere in k1
-// 0.3-0.6, b 0.2-0.4 and specificity 0.3-0.7 both benchmarks stay within
-// a point of their best.
+// less than in whole documents (b 0.3 rather than 0.75). The optimum is a
+// plateau: for k1 0.3-0.6, b 0.2-0.4 and specificity 0.3-0.7 both
+// benchmarks stay within a question or half a point of their best (but
+// for one setting).
 const (
 	DefaultK1          = 0.4
 	DefaultB           = 0.3
