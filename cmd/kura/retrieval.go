@@ -48,14 +48,15 @@ func (o *retrievalOptions) resolve(fs *pflag.FlagSet) {
 	o.threshold = fs.Changed("score-threshold")
 }
 
-// defaultSearchType picks the search type by what measured best (README,
-// "Evaluation"): for a collection with a text index, bm25 when its vectors
-// come from the hash embedder (a lexical embedder: fused with BM25 it adds
-// no new signal and measured worse than BM25 alone on JSQuAD and on the
-// seed questions), hybrid when they come from a semantic model, whose
-// paraphrase matching complements BM25's exact terms. Collections without
-// a text index (created before it existed, --analyzer none, or on a store
-// without BM25) keep dense.
+// defaultSearchType picks the search type by what measured best
+// (docs/benchmarks.md, "Search quality"): for a collection with a text
+// index, bm25 when its vectors come from the hash embedder (a lexical
+// embedder: fused with BM25 it adds no new signal and measured below BM25
+// alone on both halves of JSQuAD and of the seed-document questions),
+// hybrid when they come from a semantic model, whose paraphrase matching
+// complements BM25's exact terms. Collections without a text index
+// (created before it existed, --analyzer none, or on a store without BM25)
+// keep dense.
 func defaultSearchType(coll store.Collection) string {
 	sc := coll.Schema()
 	if a := sc.Text.Analyzer; a == "" || a == "none" {
@@ -87,6 +88,9 @@ func (o *retrievalOptions) config(coll store.Collection, limit int, filter strin
 	}
 	if o.Specificity == 0 {
 		cfg.Specificity = -1 // an explicit 0 means off, not "default"
+	}
+	if o.B == 0 {
+		cfg.B = 1e-9 // likewise: no length normalisation (a zero B means the default)
 	}
 	if o.Lambda == 0 {
 		cfg.Lambda = 1e-9 // an explicit 0 means pure diversity, not "default"

@@ -278,3 +278,36 @@ func TestSpecificityWeighting(t *testing.T) {
 		t.Errorf("after the removals chunk 100's specificity %v is far from the mean %v", s, mean)
 	}
 }
+
+// TestConcurrentSearch runs searches in parallel on an index whose
+// specificities are not computed yet (run with -race): the first searches
+// compute them while the others wait, and all agree with a lone search.
+func TestConcurrentSearch(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	docs := randomDocs(r, 2000)
+	build := func() *Index {
+		x := NewIndex()
+		for id, terms := range docs {
+			x.Add(id, terms)
+		}
+		return x
+	}
+	q := Uniform([]string{"t1", "t3", "t7"})
+	want, _ := build().Search(context.Background(), q, 10, Params{}, nil)
+	x := build()
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			got, err := x.Search(context.Background(), q, 10, Params{}, nil)
+			if err == nil && !slices.Equal(got, want) {
+				err = fmt.Errorf("got %v, want %v", got, want)
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
