@@ -15,7 +15,7 @@ package lexical
 // postings, the terms that occur in a single document are dropped from
 // the index (that document simply no longer matches them). Done as the
 // random Japanese is added, this keeps 0.4 million terms of the 4.9
-// million, and the snapshot loads twenty times faster (docs/benchmarks.md).
+// million, and the snapshot loads 9 to 22 times faster (docs/benchmarks.md).
 // Real text stays far from the trigger: JSQuAD's 2,304 Wikipedia
 // paragraphs have 76,000 terms for 480,000 postings, and extrapolating
 // with Heaps' law, a Japanese corpus has about fourteen postings per term
