@@ -483,8 +483,9 @@ func (c *Collection) TextSearch(ctx context.Context, req store.TextSearchRequest
 	}
 	ti.mu.RLock()
 	defer ti.mu.RUnlock()
-	terms := ti.an.Analyze(nil, req.Query)
-	top, err := ti.idx.Search(ctx, terms, req.Limit, lexical.Params{K1: req.K1, B: req.B}, accept)
+	terms := lexical.AnalyzeQuery(ti.an, req.Query)
+	params := lexical.Params{K1: req.K1, B: req.B, Specificity: req.Specificity, NoSpecificity: req.Specificity < 0}
+	top, err := ti.idx.Search(ctx, terms, req.Limit, params, accept)
 	if err != nil {
 		return nil, err
 	}
