@@ -50,7 +50,8 @@ with answers, doc_ids or both. Metrics, for k = 1, 3, 5, 10:
 search type with optional settings, e.g.
   --compare dense,bm25,hybrid --compare "hybrid+mmr lambda=0.7"
   --compare "bm25 collection=docs_ja"      (another collection, e.g. another analyzer)
-Settings: collection, fetch-k, lambda, rrf-k, alpha, k1, b, rerank, threshold.
+Settings: collection, fetch-k, lambda, rrf-k, alpha, k1, b, specificity, rerank,
+threshold.
 
 --answers answers every question with the current retrieval and language
 model flags, as kura ask does (--concurrency at a time), and reports:
@@ -254,12 +255,14 @@ func (s compareSpec) apply(o *api.SearchOptions) error {
 			o.BM25K1, err = float()
 		case "b":
 			o.BM25B, err = float()
+		case "specificity":
+			o.BM25Specificity, err = float()
 		case "threshold":
 			o.ScoreThreshold, err = float()
 		case "rerank":
 			o.Rerank = v
 		default:
-			return bad(errors.New("unknown setting (use collection, fetch-k, lambda, rrf-k, alpha, k1, b, rerank, threshold)"))
+			return bad(errors.New("unknown setting (use collection, fetch-k, lambda, rrf-k, alpha, k1, b, specificity, rerank, threshold)"))
 		}
 		if err != nil {
 			return bad(err)

@@ -163,6 +163,7 @@ var fieldFlag = map[string]string{
 	"alpha":             "--alpha",
 	"bm25_k1":           "--bm25-k1",
 	"bm25_b":            "--bm25-b",
+	"bm25_specificity":  "--bm25-specificity",
 	"nprobe":            "--nprobe",
 	"ef":                "--ef",
 	"metric":            "--metric",

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kura-rag/kura/internal/api"
+	"github.com/kura-rag/kura/internal/lexical"
 	"github.com/kura-rag/kura/internal/retrieve"
 )
 
@@ -24,6 +25,7 @@ type retrievalOptions struct {
 	Alpha          float64
 	ScoreThreshold float64
 	K1, B          float64
+	Specificity    float64
 	Rerank         string
 	RerankModel    string
 	Filter         string
@@ -41,8 +43,9 @@ func (o *retrievalOptions) register(fs *pflag.FlagSet, limit int) {
 	fs.IntVar(&o.RRFK, "rrf-k", retrieve.DefaultRRFK, "hybrid: k of reciprocal rank fusion, score = Σ 1/(k+rank)")
 	fs.Float64Var(&o.Alpha, "alpha", 0, "hybrid: weighted fusion alpha·dense + (1-alpha)·bm25 of normalised scores instead of RRF (0 < alpha ≤ 1)")
 	fs.Float64Var(&o.ScoreThreshold, "score-threshold", 0, "drop hits whose final score is worse than this (similarity, BM25, fused or rerank score; an L2 distance above it)")
-	fs.Float64Var(&o.K1, "bm25-k1", 1.2, "BM25 term-frequency saturation k1")
-	fs.Float64Var(&o.B, "bm25-b", 0.75, "BM25 length normalisation b (0..1)")
+	fs.Float64Var(&o.K1, "bm25-k1", lexical.DefaultK1, "BM25 term-frequency saturation k1")
+	fs.Float64Var(&o.B, "bm25-b", lexical.DefaultB, "BM25 length normalisation b (0..1)")
+	fs.Float64Var(&o.Specificity, "bm25-specificity", lexical.DefaultSpecificity, "weight of a chunk's vocabulary specificity in BM25 ranking (0 turns it off)")
 	fs.StringVar(&o.Rerank, "rerank", "", "rerank the --fetch-k candidates: cohere (needs COHERE_API_KEY; COHERE_BASE_URL optional)")
 	fs.StringVar(&o.RerankModel, "rerank-model", retrieve.DefaultCohereRerankModel, "rerank model")
 	fs.StringVar(&o.Filter, "filter", "", `Milvus boolean expression over the chunks' fields, e.g. 'subject == "technology" and year > 2020'`)
@@ -97,6 +100,9 @@ func (o *retrievalOptions) options(fs *pflag.FlagSet) (api.SearchOptions, error)
 	}
 	if fs.Changed("bm25-b") {
 		so.BM25B = ptr(o.B)
+	}
+	if fs.Changed("bm25-specificity") {
+		so.BM25Specificity = ptr(o.Specificity)
 	}
 	if o.Rerank != "" {
 		so.RerankModel = o.RerankModel

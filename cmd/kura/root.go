@@ -86,6 +86,8 @@ It runs offline on an embedded store by default.`,
 		newVersionCommand(),
 		newServeCommand(g),
 		newCrawlCommand(g),
+		newBackupCommand(g),
+		newRestoreCommand(g),
 	)
 	setVersion(root)
 	groupCommand(root)
