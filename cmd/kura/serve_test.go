@@ -32,14 +32,22 @@ func TestServeFlags(t *testing.T) {
 	f(2, "--cors-origin \"chat.example.com\"", "--cors-origin", "chat.example.com")
 	f(2, "--log-format \"xml\"", "--log-format", "xml")
 	f(2, "--shutdown-timeout 0s must be positive", "--shutdown-timeout", "0")
-	// Valid settings reach the backend step.
-	f(1, "not connected to the application layer", "--addr", "0.0.0.0:8080", "--api-key", "secret-key-0123456789")
+	// Valid settings get as far as opening the data directory (here a
+	// file, so that nothing starts serving).
+	notDir := filepath.Join(dir, "not-a-dir")
+	os.WriteFile(notDir, nil, 0o644)
+	g := func(wantErr string, args ...string) {
+		t.Helper()
+		f(1, wantErr, append([]string{"--data", notDir}, args...)...)
+	}
+	g("not-a-dir", "--addr", "0.0.0.0:8080", "--api-key", "secret-key-0123456789")
 	t.Setenv("KURA_API_KEY", "secret-key-0123456789")
-	f(1, "not connected to the application layer", "--addr", "0.0.0.0:8080")
+	g("not-a-dir", "--addr", "0.0.0.0:8080")
 	t.Setenv("KURA_API_KEY", "")
-	f(1, "WARNING: serving 0.0.0.0:8080 without an API key", "--addr", "0.0.0.0:8080", "--insecure-no-api-key")
-	f(1, "not connected", "--addr", "localhost:0")
-	f(1, "not connected", "--addr", "[::1]:0")
+	g("WARNING: serving 0.0.0.0:8080 without an API key", "--addr", "0.0.0.0:8080", "--insecure-no-api-key")
+	g("not-a-dir", "--addr", "localhost:0")
+	g("not-a-dir", "--addr", "[::1]:0")
+	f(2, "--retention and --retention-count must not be negative", "--retention-count", "-1")
 }
 
 func TestParseSize(t *testing.T) {
