@@ -116,7 +116,12 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 	if err != nil {
 		return out, err
 	}
-	gen, err := a.generationOptions(client.Info(), req.GenerationOptions)
+	asked := req.GenerationOptions
+	var ignored []string
+	if req.IgnoreUnsupported {
+		asked, ignored = supportedOnly(client.Info(), asked)
+	}
+	gen, err := a.generationOptions(client.Info(), asked)
 	if err != nil {
 		return out, err
 	}
@@ -171,6 +176,10 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 	}
 	timings.RewriteMS = ms(time.Since(t))
 	var notices []answer.Notice
+	if len(ignored) > 0 {
+		notices = append(notices, answer.Notice{Code: api.NoticeOptionsIgnored,
+			Message: fmt.Sprintf("%s does not take %s; ignored", client.Info().Provider, strings.Join(ignored, ", "))})
+	}
 	if rewriteNotice != nil {
 		notices = append(notices, *rewriteNotice)
 	}
@@ -409,6 +418,31 @@ func (a *App) generationOptions(info llm.Info, req api.GenerationOptions) (llm.O
 		out.Stop = defaults.Stop
 	}
 	return out, nil
+}
+
+// supportedOnly keeps the options of o that the model described by info
+// takes, and names the others.
+func supportedOnly(info llm.Info, o api.GenerationOptions) (api.GenerationOptions, []string) {
+	takes := map[string]bool{}
+	for _, n := range info.Options {
+		takes[n] = true
+	}
+	var dropped []string
+	drop := func(name string, set bool, clear func()) {
+		if set && !takes[name] {
+			dropped = append(dropped, name)
+			clear()
+		}
+	}
+	drop(llm.OptMaxTokens, o.MaxTokens != nil, func() { o.MaxTokens = nil })
+	drop(llm.OptTemperature, o.Temperature != nil, func() { o.Temperature = nil })
+	drop(llm.OptTopK, o.TopK != nil, func() { o.TopK = nil })
+	drop(llm.OptTopP, o.TopP != nil, func() { o.TopP = nil })
+	drop(llm.OptFrequencyPenalty, o.FrequencyPenalty != nil, func() { o.FrequencyPenalty = nil })
+	drop(llm.OptPresencePenalty, o.PresencePenalty != nil, func() { o.PresencePenalty = nil })
+	drop(llm.OptSeed, o.Seed != nil, func() { o.Seed = nil })
+	drop(llm.OptStop, o.Stop != nil, func() { o.Stop = nil })
+	return o, dropped
 }
 
 func toLLMOptions(o api.GenerationOptions) llm.Options {

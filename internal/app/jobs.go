@@ -253,9 +253,12 @@ func (a *App) StopJobs(ctx context.Context) {
 func problemOf(err error) api.Problem {
 	var ce *ingest.ChunkError
 	var se *document.SkipError
+	var re *document.RecordError
 	switch {
 	case errors.As(err, &ce):
 		return api.Problem{Source: ce.Source, Message: err.Error()}
+	case errors.As(err, &re):
+		return api.Problem{Source: re.Path, Message: err.Error()}
 	case errors.As(err, &se):
 		return api.Problem{Source: se.Path, Message: err.Error()}
 	}
