@@ -142,6 +142,12 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 	if err != nil {
 		return out, err
 	}
+	// A new conversation is named now, so that the first event can tell
+	// the client; it is stored with the answer.
+	newConv := conv.ID == "" && a.hist != nil && !in.Standalone && len(req.History) == 0
+	if newConv {
+		conv.ID = history.NewID()
+	}
 	session := firstNonEmpty(in.SessionID, conv.ID, newID("ses_"))
 
 	retr, searchType, err := c.retriever(withOutputFields(req.SearchOptions, answer.OutputFields), 0)
@@ -190,6 +196,19 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 	if standalone != req.Question {
 		meta.RewrittenQuestion = standalone
 	}
+	recorded := false
+	if newConv {
+		// The client now knows the conversation: it must exist even if
+		// this answer fails and is not recorded, so that the next
+		// question can continue it.
+		defer func() {
+			if !recorded {
+				if _, cerr := a.hist.CreateConversationID(context.WithoutCancel(ctx), in.User, conv.ID, titleOf(req.Question)); cerr != nil {
+					a.notify(fmt.Sprintf("warning: the conversation was not saved: %v", cerr))
+				}
+			}
+		}()
+	}
 	if err := emit(meta); err != nil {
 		return out, err
 	}
@@ -232,7 +251,8 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 	if genErr != nil && errors.Is(genErr, llm.ErrStreamCut) {
 		out.Notices = append(out.Notices, api.Notice{Code: api.NoticeStreamCut, Message: genErr.Error()})
 	}
-	a.record(ctx, in, &out, conv, session, promptLabel, genSpan, gen, genErr)
+	a.record(ctx, in, &out, conv, newConv, session, promptLabel, genSpan, gen, genErr)
+	recorded = true
 	if genErr != nil && !errors.Is(genErr, llm.ErrUnavailable) && !errors.Is(genErr, llm.ErrStreamCut) {
 		return out, classifyLLMError(genErr)
 	}
@@ -497,17 +517,14 @@ func turnsFromMessages(msgs []api.Message) []answer.Turn {
 // record keeps the answer in the history (for feedback and the trace
 // view) and adds it to its conversation, creating one for a new chat.
 // Failing to record is reported, never fatal: the user has the answer.
-func (a *App) record(ctx context.Context, in AskInput, out *api.Answer, conv history.Conversation, session, prompt, genSpan string, gen llm.Options, genErr error) {
+func (a *App) record(ctx context.Context, in AskInput, out *api.Answer, conv history.Conversation, newConv bool, session, prompt, genSpan string, gen llm.Options, genErr error) {
 	if a.hist == nil {
 		return
 	}
-	if conv.ID == "" && !in.Standalone && len(in.History) == 0 {
-		c, err := a.hist.CreateConversation(ctx, in.User, titleOf(in.Question))
-		if err != nil {
+	if newConv {
+		if _, err := a.hist.CreateConversationID(ctx, in.User, conv.ID, titleOf(in.Question)); err != nil {
 			a.notify(fmt.Sprintf("warning: the conversation was not saved: %v", err))
-		} else {
-			conv = c
-			out.ConversationID = c.ID
+			conv.ID, out.ConversationID = "", ""
 		}
 	}
 	rec := history.AnswerRecord{

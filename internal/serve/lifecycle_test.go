@@ -271,3 +271,29 @@ func TestFeedbackAndTracesReachLangfuse(t *testing.T) {
 		t.Fatalf("no span of trace %s reached Langfuse (%d spans)", ans.TraceID, len(lf.Spans()))
 	}
 }
+
+// TestFailedFirstAnswerKeepsItsConversation: the conversation named in
+// the first event exists even when that answer fails, so that the
+// client's next question continues it.
+func TestFailedFirstAnswerKeepsItsConversation(t *testing.T) {
+	fake := llmtest.NewOpenAI(llmtest.Options{Statuses: []int{400}})
+	defer fake.Close()
+	s := start(t, seed(t), withLLM(fake))
+	evs := s.stream("/api/v1/ask", map[string]any{"question": "GitOpsとは何ですか", "stream": true})
+	if got := names(evs); !strings.HasPrefix(got, "meta") || !strings.HasSuffix(got, "error") {
+		t.Fatalf("events %s", got)
+	}
+	var meta api.Meta
+	evs[0].decode(t, &meta)
+	var conv api.Conversation
+	s.must(200, "GET", "/api/v1/conversations/"+meta.ConversationID, nil, &conv)
+	if len(conv.Turns) != 0 || conv.Title == "" {
+		t.Fatalf("conversation %+v", conv)
+	}
+	var ans api.Answer
+	s.must(200, "POST", "/api/v1/ask", map[string]any{"question": "GitOpsとは何ですか", "conversation_id": meta.ConversationID}, &ans)
+	s.must(200, "GET", "/api/v1/conversations/"+meta.ConversationID, nil, &conv)
+	if ans.ConversationID != meta.ConversationID || len(conv.Turns) != 1 {
+		t.Fatalf("answer %+v, conversation %+v", ans, conv)
+	}
+}

@@ -107,7 +107,7 @@ func TestServeEndToEnd(t *testing.T) {
 				text.WriteString(d.Text)
 			}
 		}
-		if meta.ID == "" || meta.ID != first.ID || !meta.Extractive || first.LLM != "extractive" || text.String() != first.Answer ||
+		if meta.ID == "" || meta.ID != first.ID || meta.ConversationID != first.ConversationID || !meta.Extractive || first.LLM != "extractive" || text.String() != first.Answer ||
 			!strings.Contains(first.Answer, "GitOps") || len(first.Citations) == 0 || first.ConversationID == "" || len(first.Sources) == 0 {
 			t.Fatalf("meta %+v answer %+v", meta, first)
 		}
