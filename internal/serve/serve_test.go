@@ -77,7 +77,7 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Fatalf("hits %+v", res.Hits)
 		}
 		s.must(200, "POST", "/api/v1/search", map[string]any{
-			"queries": []map[string]any{{"id": "q1", "query": "Tekton pipelines"}, {"id": 2, "query": "Argo CD"}},
+			"queries":     []map[string]any{{"id": "q1", "query": "Tekton pipelines"}, {"id": 2, "query": "Argo CD"}},
 			"search_type": "hybrid", "filter": `source like "%.txt"`}, &res)
 		if len(res.Results) != 2 || string(res.Results[0].QueryID) != `"q1"` || string(res.Results[1].QueryID) != "2" ||
 			len(res.Results[0].Hits) != 1 || !strings.HasSuffix(res.Results[0].Hits[0].Entity["source"].(string), "tekton.txt") {
@@ -165,7 +165,7 @@ func TestServeEndToEnd(t *testing.T) {
 
 	t.Run("uploads", func(t *testing.T) {
 		files := map[string]string{
-			"notes.md":   "# Kura notes\n\nThe quokka handbook explains quokka feeding in detail.\n",
+			"notes.md": "# Kura notes\n\nThe quokka handbook explains quokka feeding in detail.\n",
 			"items.jsonl": `{"text": "The wombat guide covers wombat burrows.", "title": "Wombats"}` + "\n" +
 				"{not json\n" +
 				`{"text": "The numbat leaflet covers termite diets.", "title": "Numbats"}` + "\n",
