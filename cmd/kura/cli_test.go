@@ -343,6 +343,33 @@ func TestQuickstart(t *testing.T) {
 	if strings.Count(out, "\nQ: ") != len(sampleQuestions) || !strings.Contains(out, "docs/") {
 		t.Fatalf("quickstart output:\n%s", out)
 	}
+	// The scores say what they are.
+	if !strings.Contains(out, "Scores are BM25") || !strings.Contains(out, "(BM25 ") {
+		t.Errorf("quickstart does not name its scores:\n%s", out)
+	}
+	// Every sample question finds its answer in the three hits it shows
+	// (issue 9: the Shift_JIS question did not).
+	answers := map[string][]string{
+		"再実行しても重複しないのはなぜ？":                            {"再実行しても重複しない"},
+		"Shift_JISのファイルも読み込めますか？":                     {"Shift_JIS"},
+		"How do I filter search results by metadata?": {"--filter"},
+		"チャンクの長さが上限を超えないスプリッターは？":                     {"`ja` スプリッター", "`ja` splitter"},
+	}
+	for _, q := range sampleQuestions {
+		want, ok := answers[q]
+		if !ok {
+			t.Errorf("sample question %q has no expected answer in this test", q)
+			continue
+		}
+		hits := mustKura(t, "search", "--data", data, "--collection", quickstartCollection, "--json", "-k", "3", q)
+		found := false
+		for _, a := range want {
+			found = found || strings.Contains(hits, a)
+		}
+		if !found {
+			t.Errorf("%q: no hit among the top 3 contains %q:\n%s", q, want, hits)
+		}
+	}
 	// A second run finds everything in place.
 	out = mustKura(t, "quickstart", "--data", data)
 	if !strings.Contains(out, " 0 added") {

@@ -48,7 +48,8 @@ with answers, doc_ids or both. Metrics, for k = 1, 3, 5, 10:
 search type with optional settings, e.g.
   --compare dense,bm25,hybrid --compare "hybrid+mmr lambda=0.7"
   --compare "bm25 collection=docs_ja"      (another collection, e.g. another analyzer)
-Settings: collection, fetch-k, lambda, rrf-k, alpha, k1, b, rerank, threshold.`,
+Settings: collection, fetch-k, lambda, rrf-k, alpha, k1, b, specificity, rerank,
+threshold.`,
 		Example: `  kura ingest corpus.jsonl --collection jsquad
   kura eval --collection jsquad --queries dev-queries.jsonl
   kura eval --collection jsquad --queries dev-queries.jsonl --compare dense,bm25,hybrid,hybrid+mmr --json`,
@@ -318,13 +319,15 @@ func (s compareSpec) apply(o *retrievalOptions) error {
 			o.K1, err = strconv.ParseFloat(v, 64)
 		case "b":
 			o.B, err = strconv.ParseFloat(v, 64)
+		case "specificity":
+			o.Specificity, err = strconv.ParseFloat(v, 64)
 		case "threshold":
 			o.ScoreThreshold, err = strconv.ParseFloat(v, 64)
 			o.threshold = true
 		case "rerank":
 			o.Rerank = v
 		default:
-			return bad(errors.New("unknown setting (use collection, fetch-k, lambda, rrf-k, alpha, k1, b, rerank, threshold)"))
+			return bad(errors.New("unknown setting (use collection, fetch-k, lambda, rrf-k, alpha, k1, b, specificity, rerank, threshold)"))
 		}
 		if err != nil {
 			return bad(err)

@@ -3,8 +3,13 @@ package main
 import (
 	"fmt"
 	"io/fs"
+	"math"
+	"slices"
+	"strconv"
 	"strings"
-	"unicode/utf8"
+	"unicode"
+
+	"golang.org/x/text/width"
 
 	"github.com/spf13/cobra"
 
@@ -85,17 +90,24 @@ func runQuickstart(cmd *cobra.Command, g *globalOptions) error {
 		return err
 	}
 	defer coll.Close()
-	mode, _, _ := retrieve.ParseType(defaultSearchType(coll))
-	s := searcher{ret: &retrieve.Retriever{Coll: coll, Emb: emb, Cfg: retrieve.Config{Mode: mode, Limit: 3, OutputFields: []string{"text", "source"}}}}
+	searchType := defaultSearchType(coll)
+	mode, _, _ := retrieve.ParseType(searchType)
+	cfg := retrieve.Config{Mode: mode, Limit: 3, OutputFields: []string{"text", "source"}}
+	s := searcher{ret: &retrieve.Retriever{Coll: coll, Emb: emb, Cfg: cfg}}
 	results, err := s.search(ctx, sampleQuestions)
 	if err != nil {
 		return err
 	}
+	name, meaning := scoreKind(cfg, coll.Schema().Metric)
+	fmt.Fprintf(out, "\nSearch type %s (this collection's default). Scores are %s: %s.\n", searchType, name, meaning)
 	for i, q := range sampleQuestions {
 		fmt.Fprintf(out, "\nQ: %s\n", q)
 		for rank, h := range results[i] {
 			text, _ := h.Entity["text"].(string)
-			fmt.Fprintf(out, "  %d. %.3f  %v\n     %s\n", rank+1, h.Score, h.Entity["source"], snippet(text, 90))
+			fmt.Fprintf(out, "  %d. %v  (%s %s)\n", rank+1, h.Entity["source"], name, formatScore(h.Score))
+			for _, line := range wrap(snippet(text, q, snippetRunes), snippetColumns) {
+				fmt.Fprintf(out, "     %s\n", line)
+			}
 		}
 	}
 	fmt.Fprintf(out, `
@@ -130,12 +142,112 @@ func docsInputs() ([]ingest.Input, error) {
 	return inputs, err
 }
 
-// snippet shortens text to about n characters on one line.
-func snippet(text string, n int) string {
-	text = strings.Join(strings.Fields(text), " ")
-	if utf8.RuneCountInString(text) <= n {
-		return text
+// Snippets show a whole chunk of the default size (200 characters), so a
+// reader can judge the hit, wrapped to fit an 80-column terminal after
+// the indent.
+const (
+	snippetRunes   = 240
+	snippetColumns = 74
+)
+
+// snippet puts text on one line and, if it is longer than n characters,
+// cuts an n-character window that starts a little before the first place
+// where a word of the query occurs, so the part that matched is shown.
+func snippet(text, query string, n int) string {
+	r := []rune(strings.Join(strings.Fields(text), " "))
+	if len(r) <= n {
+		return string(r)
 	}
+	start := 0
+	if at := firstMatch(r, query); at > n/6 {
+		start = min(at-n/6, len(r)-n)
+	}
+	out := string(r[start : start+n])
+	if start > 0 {
+		out = "…" + out
+	}
+	if start+n < len(r) {
+		out += "…"
+	}
+	return out
+}
+
+// firstMatch returns the rune offset in text of the earliest occurrence
+// of one of the query's words (runs of letters and digits of at least two
+// characters, compared case-insensitively), or -1.
+func firstMatch(text []rune, query string) int {
+	lower := []rune(strings.ToLower(string(text)))
+	if len(lower) != len(text) {
+		return -1 // lower-casing changed the length; offsets would not match
+	}
+	best := -1
+	for _, w := range strings.FieldsFunc(strings.ToLower(lexical.StripQuestion(query)), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		word := []rune(w)
+		if len(word) < 2 {
+			continue
+		}
+		if at := runeIndex(lower, word); at >= 0 && (best < 0 || at < best) {
+			best = at
+		}
+	}
+	return best
+}
+
+func runeIndex(s, sub []rune) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if slices.Equal(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// wrap breaks text into lines of at most cols terminal columns (East
+// Asian wide characters take two). A line that would end inside a word of
+// narrow characters ends at the space before the word instead; Japanese
+// text breaks anywhere.
+func wrap(text string, cols int) []string {
+	var lines []string
 	r := []rune(text)
-	return string(r[:n]) + "…"
+	for len(r) > 0 {
+		w, cut := 0, len(r)
+		for i, c := range r {
+			if w+runeWidth(c) > cols {
+				cut = i
+				break
+			}
+			w += runeWidth(c)
+		}
+		if cut < len(r) && r[cut] != ' ' && runeWidth(r[cut]) == 1 && runeWidth(r[cut-1]) == 1 {
+			for i := cut - 1; i > 0 && runeWidth(r[i]) == 1; i-- {
+				if r[i] == ' ' {
+					cut = i
+					break
+				}
+			}
+		}
+		lines = append(lines, strings.TrimSpace(string(r[:cut])))
+		r = []rune(strings.TrimLeft(string(r[cut:]), " "))
+	}
+	return lines
+}
+
+func runeWidth(r rune) int {
+	if k := width.LookupRune(r).Kind(); k == width.EastAsianWide || k == width.EastAsianFullwidth {
+		return 2
+	}
+	return 1
+}
+
+// formatScore shows about three significant digits without exponents.
+func formatScore(v float32) string {
+	switch a := math.Abs(float64(v)); {
+	case a >= 10:
+		return strconv.FormatFloat(float64(v), 'f', 1, 32)
+	case a >= 1:
+		return strconv.FormatFloat(float64(v), 'f', 2, 32)
+	}
+	return strconv.FormatFloat(float64(v), 'f', 3, 32)
 }

@@ -49,18 +49,31 @@ func evalJSON(t *testing.T, args ...string) evalOutput {
 }
 
 // TestEvalSeeds is the regression eval over the seed documents: realistic
-// Japanese questions written for them (testdata/seeds-questions.jsonl),
-// with the default settings end to end. The answer-bearing chunk must be
-// in the top 3 for at least 90% of the questions.
+// questions written for them, with the default settings end to end. The
+// questions come in two halves (docs/benchmarks.md, "Search quality"): the
+// tuning half (testdata/seeds-questions.jsonl), on which the defaults were
+// chosen, and the held-out half (testdata/seeds-heldout.jsonl), measured
+// only to report them. The floors sit a question below the measured hit@3
+// (0.889 and 0.814), so a change that loses ranking quality on scraped
+// text fails here.
 func TestEvalSeeds(t *testing.T) {
 	seeds := shared(t, "corpus/seeds")
 	data := t.TempDir()
 	mustKura(t, "ingest", "--data", data, seeds)
-	e := evalJSON(t, "--data", data, "--queries", "testdata/seeds-questions.jsonl")
-	m := e.Runs[0].Metrics
-	t.Logf("%s: hit@1 %.3f hit@3 %.3f hit@5 %.3f MRR@10 %.3f", e.Runs[0].SearchType, m.HitAt["1"], m.HitAt["3"], m.HitAt["5"], m.MRR10)
-	if m.Queries < 20 || m.HitAt["3"] < 0.9 {
-		t.Errorf("default search: hit@3 = %.3f over %d questions, want ≥ 0.90", m.HitAt["3"], m.Queries)
+	for _, c := range []struct {
+		file      string
+		questions int
+		floor     float64
+	}{
+		{"testdata/seeds-questions.jsonl", 80, 0.875},
+		{"testdata/seeds-heldout.jsonl", 55, 0.80},
+	} {
+		e := evalJSON(t, "--data", data, "--queries", c.file)
+		m := e.Runs[0].Metrics
+		t.Logf("%s %s: hit@1 %.3f hit@3 %.3f hit@5 %.3f MRR@10 %.3f", c.file, e.Runs[0].SearchType, m.HitAt["1"], m.HitAt["3"], m.HitAt["5"], m.MRR10)
+		if m.Queries < c.questions || m.HitAt["3"] < c.floor {
+			t.Errorf("%s, default search: hit@3 = %.3f over %d questions, want ≥ %.3f", c.file, m.HitAt["3"], m.Queries, c.floor)
+		}
 	}
 }
 

@@ -70,6 +70,8 @@ It runs offline on an embedded store by default.`,
 		newVersionCommand(),
 		newServeCommand(&g),
 		newCrawlCommand(&g),
+		newBackupCommand(&g),
+		newRestoreCommand(&g),
 	)
 	setVersion(root)
 	groupCommand(root)
@@ -149,7 +151,7 @@ func fromEnv(fs *pflag.FlagSet, flag string, dst *string, env string) {
 func (g *globalOptions) openStore(readOnly bool) (store.Store, error) {
 	switch g.Store {
 	case "local":
-		return local.Open(g.DataDir, local.Options{ReadOnly: readOnly})
+		return local.Open(g.DataDir, local.Options{ReadOnly: readOnly, OnWait: waitNotice(os.Stderr)})
 	default:
 		ctx := g.ctx
 		if ctx == nil {

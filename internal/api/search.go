@@ -41,9 +41,14 @@ type SearchOptions struct {
 	// alpha·dense + (1-alpha)·bm25 of normalised scores.
 	Alpha float64 `json:"alpha,omitempty"`
 	// BM25K1 and BM25B are BM25's term-frequency saturation and length
-	// normalisation (defaults 1.2 and 0.75).
+	// normalisation (defaults 0.4 and 0.3, chosen on JSQuAD and scraped
+	// slides).
 	BM25K1 *float64 `json:"bm25_k1,omitempty"`
 	BM25B  *float64 `json:"bm25_b,omitempty"`
+	// BM25Specificity weights a chunk's vocabulary specificity in BM25
+	// ranking (default 0.5; 0 turns it off), so that text a scraper
+	// repeats on every page ranks below the chunk that answers.
+	BM25Specificity *float64 `json:"bm25_specificity,omitempty"`
 	// NProbe (IVF_FLAT) and Ef (HNSW) trade speed for recall per query
 	// (default: the index's).
 	NProbe int `json:"nprobe,omitempty"`

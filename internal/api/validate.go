@@ -72,6 +72,9 @@ func (o *SearchOptions) Validate() error {
 	if err := rangeCheck("bm25_b", o.BM25B, 0, 1); err != nil {
 		return err
 	}
+	if err := rangeCheck("bm25_specificity", o.BM25Specificity, 0, 10); err != nil {
+		return err
+	}
 	if o.NProbe < 0 || o.NProbe > 65536 {
 		return Invalid("nprobe", "nprobe %d is out of range 1..65536", o.NProbe)
 	}

@@ -43,6 +43,10 @@ type Options struct {
 	// ReadOnly opens the store for reading only: commands that only read
 	// run beside each other and beside a writer.
 	ReadOnly bool
+	// OnWait, if set, is told when an operation of the embedded store has
+	// waited a while for another process using a collection, so that a
+	// command can say what it is waiting for. It must not block.
+	OnWait func(local.WaitEvent)
 
 	// Providers are the endpoints and credentials of the model providers
 	// (see [ProvidersFromEnv]).
@@ -115,7 +119,7 @@ func Open(ctx context.Context, o Options) (*App, error) {
 	a := &App{opts: o, colls: map[string]*collState{}}
 	switch o.Store {
 	case StoreLocal:
-		st, err := local.Open(o.DataDir, local.Options{ReadOnly: o.ReadOnly})
+		st, err := local.Open(o.DataDir, local.Options{ReadOnly: o.ReadOnly, OnWait: o.OnWait})
 		if err != nil {
 			return nil, err
 		}

@@ -530,7 +530,7 @@ func (a *App) record(ctx context.Context, in AskInput, out *api.Answer, conv his
 	rec := history.AnswerRecord{
 		ID: out.ID, TraceID: out.TraceID, GenerationSpanID: genSpan, ConversationID: out.ConversationID, SessionID: session,
 		User: in.User, Collection: out.Collection, Question: out.Question, Rewritten: out.RewrittenQuestion,
-		Answer: out.Answer, LLM: out.LLM, Model: out.Model, Prompt: prompt, Options: optionsMap(gen),
+		Answer: out.Answer, LLM: out.LLM, Model: out.Model, Prompt: prompt, Options: gen.Map(),
 		Usage:    history.Usage(out.Usage),
 		Timings:  history.Timings{RewriteMS: out.Timings.RewriteMS, RetrieveMS: out.Timings.RetrieveMS, FirstTokenMS: out.Timings.FirstTokenMS, TotalMS: out.Timings.TotalMS},
 		NotFound: out.NotFound, Created: out.Created,
@@ -571,38 +571,6 @@ func intField(v any) int {
 		return int(n)
 	}
 	return 0
-}
-
-func optionsMap(o llm.Options) map[string]any {
-	m := map[string]any{}
-	if o.MaxTokens != nil {
-		m[llm.OptMaxTokens] = *o.MaxTokens
-	}
-	if o.Temperature != nil {
-		m[llm.OptTemperature] = *o.Temperature
-	}
-	if o.TopK != nil {
-		m[llm.OptTopK] = *o.TopK
-	}
-	if o.TopP != nil {
-		m[llm.OptTopP] = *o.TopP
-	}
-	if o.FrequencyPenalty != nil {
-		m[llm.OptFrequencyPenalty] = *o.FrequencyPenalty
-	}
-	if o.PresencePenalty != nil {
-		m[llm.OptPresencePenalty] = *o.PresencePenalty
-	}
-	if o.Seed != nil {
-		m[llm.OptSeed] = *o.Seed
-	}
-	if len(o.Stop) > 0 {
-		m[llm.OptStop] = o.Stop
-	}
-	if len(m) == 0 {
-		return nil
-	}
-	return m
 }
 
 // titleOf is a new conversation's title: its first question, shortened.

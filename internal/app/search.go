@@ -24,12 +24,14 @@ const (
 var DefaultOutputFields = []string{"text", "source"}
 
 // DefaultSearchType picks a collection's search type by what measured
-// best (docs/benchmarks.md): for a collection with a text index, bm25 when
-// its vectors come from the hash embedder (a lexical embedder: fused with
-// BM25 it adds no new signal), hybrid when they come from a semantic
-// model, whose paraphrase matching complements BM25's exact terms.
-// Collections without a text index (created before it existed, analyzer
-// none, or on a store without BM25) keep dense.
+// best (docs/benchmarks.md, "Search quality"): for a collection with a
+// text index, bm25 when its vectors come from the hash embedder (a lexical
+// embedder: fused with BM25 it adds no new signal and measured below BM25
+// alone on both halves of JSQuAD and of the seed-document questions),
+// hybrid when they come from a semantic model, whose paraphrase matching
+// complements BM25's exact terms. Collections without a text index
+// (created before it existed, analyzer none, or on a store without BM25)
+// keep dense.
 func DefaultSearchType(coll store.Collection) string {
 	sc := coll.Schema()
 	if a := sc.Text.Analyzer; a == "" || a == "none" {
@@ -84,6 +86,15 @@ func (a *App) retrievalConfig(coll store.Collection, o api.SearchOptions, depth 
 	}
 	if o.BM25B != nil {
 		cfg.B = *o.BM25B
+		if cfg.B == 0 {
+			cfg.B = 1e-9 // an explicit 0 means no length normalisation, not "default"
+		}
+	}
+	if o.BM25Specificity != nil {
+		cfg.Specificity = *o.BM25Specificity
+		if cfg.Specificity == 0 {
+			cfg.Specificity = -1 // an explicit 0 turns it off
+		}
 	}
 	if o.NProbe > 0 || o.Ef > 0 {
 		cfg.Params = map[string]int{}
@@ -108,26 +119,27 @@ func (a *App) retrievalConfig(coll store.Collection, o api.SearchOptions, depth 
 	return cfg, st, nil
 }
 
-// ScoreKind says what a hit's score is for a search type on coll, for
-// people reading the scores.
-func ScoreKind(coll store.Collection, cfg retrieve.Config) string {
+// ScoreKind names what the scores of hits ranked by cfg on a collection
+// with metric are, and how to read them, for output that shows scores to
+// people.
+func ScoreKind(cfg retrieve.Config, metric string) (name, meaning string) {
 	switch {
 	case cfg.Reranker != nil:
-		return "rerank relevance"
+		return "rerank", "the reranker's relevance, 0 to 1"
 	case cfg.Mode == retrieve.BM25:
-		return "BM25"
+		return "BM25", "full-text relevance, higher is better, with no upper bound (compare them within one question)"
 	case cfg.Mode == retrieve.Hybrid && cfg.Alpha > 0:
-		return "weighted fusion"
+		return "fused", "the weighted sum of the normalised dense and BM25 scores, 0 to 1"
 	case cfg.Mode == retrieve.Hybrid:
-		return "RRF fusion"
+		return "fused", "the reciprocal rank fusion of the dense and BM25 rankings, the sum of 1/(k+rank)"
 	}
-	switch coll.Schema().Metric {
+	switch metric {
 	case store.MetricL2:
-		return "L2 distance"
+		return "L2 distance", "the squared Euclidean distance of the vectors, lower is closer"
 	case store.MetricIP:
-		return "inner product"
+		return "inner product", "the inner product of the vectors, higher is closer"
 	}
-	return "cosine similarity"
+	return "cosine", "the cosine similarity of the vectors, 1 is identical and 0 unrelated"
 }
 
 // retriever returns a retriever for one request on collection c.
@@ -151,9 +163,11 @@ func (c *collState) retriever(o api.SearchOptions, depth int) (*retrieve.Retriev
 type SearchResult struct {
 	api.SearchResponse
 	// SearchType is the search type that ran (the collection's default
-	// when the request named none); ScoreKind what the scores are.
-	SearchType string
-	ScoreKind  string
+	// when the request named none); ScoreKind names the scores and
+	// ScoreMeaning says how to read them.
+	SearchType   string
+	ScoreKind    string
+	ScoreMeaning string
 	// Metric is the collection's vector metric (an L2 score is a
 	// distance, lower is better).
 	Metric string
@@ -183,7 +197,8 @@ func (a *App) SearchDetailed(ctx context.Context, req api.SearchRequest) (Search
 	if err != nil {
 		return SearchResult{}, err
 	}
-	res := SearchResult{SearchType: st, ScoreKind: ScoreKind(c.coll, r.Cfg), Metric: c.coll.Schema().Metric}
+	res := SearchResult{SearchType: st, Metric: c.coll.Schema().Metric}
+	res.ScoreKind, res.ScoreMeaning = ScoreKind(r.Cfg, res.Metric)
 	queries := []string{req.Query}
 	if len(req.Queries) > 0 {
 		queries = make([]string, len(req.Queries))

@@ -72,7 +72,11 @@ func TestJSQuADReference(t *testing.T) {
 	}
 	var js []Judged
 	for _, q := range queries {
-		top, err := idx.Search(context.Background(), bigrams(q.Query), Depth, lexical.Params{}, nil)
+		// The reference is textbook BM25: Robertson's k1 and b, every
+		// query term at weight 1, no specificity weighting (kura's own
+		// defaults differ; docs/benchmarks.md).
+		classic := lexical.Params{K1: 1.2, B: 0.75, NoSpecificity: true}
+		top, err := idx.Search(context.Background(), lexical.Uniform(bigrams(q.Query)), Depth, classic, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,8 +22,22 @@
 // Latin letters and digits as whole words, so "GitOps", "ＧｉｔＯｐｓ" and
 // "gitops" are one term.
 //
+// Queries are not documents: [AnalyzeQuery] first removes the question
+// form ([StripQuestion]: 何, いつ, ですか, 教えて, "what is", ...), whose
+// terms are rare in documents and would otherwise outweigh the topic, then
+// analyzes the rest and weighs the terms, so that a product name in Latin
+// letters counts as much as a Japanese word that the bigram analyzer cuts
+// into several terms.
+//
 // [Index] is an in-memory inverted index with incremental Add and Remove
 // and a compact binary snapshot ([Index.WriteTo], [ReadIndex]). Scores are
-// Okapi BM25 with Lucene's non-negative idf; k1 and b are parameters of
-// the search, so they can change without a rebuild.
+// Okapi BM25 with Lucene's non-negative idf, weighted by how specific a
+// chunk's vocabulary is, so that boilerplate a scraper repeats on every
+// page ranks below the chunk that answers; k1, b and that weighting are
+// parameters of the search, so they can change without a rebuild. The
+// defaults were chosen on two benchmarks (docs/benchmarks.md).
+//
+// The vocabulary is bounded: when it outgrows an eighth of the postings
+// (and a floor of 262,144 terms), as random or encoded text makes it do,
+// terms found in a single chunk are dropped (vocabulary.go).
 package lexical

@@ -154,6 +154,7 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 		return nil, nil, bad("document count")
 	}
 	x := NewIndex()
+	x.slot = make(map[int64]uint32, ndocs)
 	x.docs = make([]docEntry, ndocs)
 	for i := range x.docs {
 		idb := take(8)
@@ -175,16 +176,31 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 	if !ok || nterms > uint64(len(b)) {
 		return nil, nil, bad("term count")
 	}
+	x.termID = make(map[string]uint32, nterms)
 	x.terms = make([]string, 0, nterms)
 	x.post = make([][]posting, 0, nterms)
 	x.df = make([]uint32, 0, nterms)
-	for tid := range uint32(nterms) {
-		t := string(take(uv()))
+	// Postings are carved out of large slabs rather than allocated per
+	// term: a vocabulary of hundreds of thousands of terms would otherwise
+	// cost as many allocations. Each term's slice is capped at its length,
+	// so a later Add appends to a copy, never into its neighbour's.
+	// For the same reason the terms' bytes are gathered into one string,
+	// cut into the terms once they are all read.
+	var slab []posting
+	var arena []byte
+	ends := make([]int, 0, nterms)
+	for range nterms {
+		arena = append(arena, take(uv())...)
+		ends = append(ends, len(arena))
 		np := uv()
 		if !ok || np > ndocs {
 			return nil, nil, bad("postings")
 		}
-		ps := make([]posting, np)
+		if np > uint64(len(slab)) {
+			slab = make([]posting, max(np, 1<<16))
+		}
+		ps := slab[:np:np]
+		slab = slab[np:]
 		slot := uint64(0)
 		for i := range ps {
 			slot += uv()
@@ -194,16 +210,25 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 			}
 			ps[i] = posting{slot: uint32(slot), tf: uint32(tf)}
 		}
-		if _, dup := x.termID[t]; dup {
-			return nil, nil, bad("duplicate term")
-		}
-		x.termID[t] = tid
-		x.terms = append(x.terms, t)
 		x.post = append(x.post, ps)
 		x.df = append(x.df, uint32(np))
+		if np > 0 {
+			x.vocab++
+		}
+		x.postings += int(np)
 	}
 	if !ok || len(b) != 0 {
 		return nil, nil, bad("trailing or missing data")
+	}
+	all, start := string(arena), 0
+	for tid, end := range ends {
+		t := all[start:end]
+		start = end
+		if _, dup := x.termID[t]; dup {
+			return nil, nil, bad("duplicate term")
+		}
+		x.termID[t] = uint32(tid)
+		x.terms = append(x.terms, t)
 	}
 	x.count = make([]uint32, len(x.terms))
 	return x, header, nil

@@ -91,6 +91,40 @@ func (o Options) Set() []string {
 	return names
 }
 
+// Map returns the options that are set, by option name, with their values
+// (for records and traces); nil when none is set.
+func (o Options) Map() map[string]any {
+	m := map[string]any{}
+	if o.MaxTokens != nil {
+		m[OptMaxTokens] = *o.MaxTokens
+	}
+	if o.Temperature != nil {
+		m[OptTemperature] = *o.Temperature
+	}
+	if o.TopK != nil {
+		m[OptTopK] = *o.TopK
+	}
+	if o.TopP != nil {
+		m[OptTopP] = *o.TopP
+	}
+	if o.FrequencyPenalty != nil {
+		m[OptFrequencyPenalty] = *o.FrequencyPenalty
+	}
+	if o.PresencePenalty != nil {
+		m[OptPresencePenalty] = *o.PresencePenalty
+	}
+	if o.Seed != nil {
+		m[OptSeed] = *o.Seed
+	}
+	if len(o.Stop) > 0 {
+		m[OptStop] = o.Stop
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
 // Request is one generation.
 type Request struct {
 	// Model overrides the client's configured model; empty keeps it.

@@ -85,8 +85,10 @@ type Config struct {
 	OutputFields []string
 	// Params are per-search index parameters of the dense search.
 	Params map[string]int
-	// K1 and B are BM25's parameters (1.2 and 0.75 if 0).
-	K1, B float64
+	// K1 and B are BM25's parameters and Specificity the exponent of the
+	// specificity weighting (store.TextSearchRequest; 0 means the store's
+	// defaults, a negative Specificity turns it off).
+	K1, B, Specificity float64
 	// Reranker, if not nil, re-scores the FetchK candidates.
 	Reranker Reranker
 }
@@ -239,7 +241,7 @@ func (r *Retriever) candidates(ctx context.Context, query string, vec []float32,
 		if !ok {
 			return nil, fmt.Errorf("%w: collection %s is on a store without full-text (BM25) search; use --search-type dense", store.ErrUnsupported, r.Coll.Name())
 		}
-		return ts.TextSearch(ctx, store.TextSearchRequest{Query: query, Limit: k, Filter: cfg.Filter, K1: cfg.K1, B: cfg.B})
+		return ts.TextSearch(ctx, store.TextSearchRequest{Query: query, Limit: k, Filter: cfg.Filter, K1: cfg.K1, B: cfg.B, Specificity: cfg.Specificity})
 	}
 	switch cfg.Mode {
 	case BM25:
@@ -249,7 +251,7 @@ func (r *Retriever) candidates(ctx context.Context, query string, vec []float32,
 			n := max(depth, hybridDepth)
 			return hs.HybridSearch(ctx, store.HybridSearchRequest{
 				Dense:  store.SearchRequest{Vector: vec, Limit: n, Filter: cfg.Filter, Params: cfg.Params},
-				Text:   store.TextSearchRequest{Query: query, Limit: n, Filter: cfg.Filter, K1: cfg.K1, B: cfg.B},
+				Text:   store.TextSearchRequest{Query: query, Limit: n, Filter: cfg.Filter, K1: cfg.K1, B: cfg.B, Specificity: cfg.Specificity},
 				RRFK:   cfg.rrfK(),
 				Limit:  depth,
 				Filter: cfg.Filter,

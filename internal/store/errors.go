@@ -18,7 +18,9 @@ var (
 	// ErrMismatch: the collection was built with another embedder or
 	// dimension than the one in use.
 	ErrMismatch = errors.New("embedder mismatch")
-	// ErrLocked: another process holds the collection open for writing.
+	// ErrLocked: another process kept the collection busy for longer than
+	// the caller was willing to wait (the embedded store waits without a
+	// limit unless one is configured).
 	ErrLocked = errors.New("collection is locked by another process")
 	// ErrUnsupported: the backend or collection cannot serve this kind of
 	// request (say full-text search on a server without BM25).

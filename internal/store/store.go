@@ -130,8 +130,13 @@ type TextSearchRequest struct {
 	Limit        int
 	Filter       string
 	OutputFields []string
-	// K1 and B are the BM25 parameters; zero means 1.2 and 0.75.
+	// K1 and B are the BM25 parameters; zero means the store's defaults
+	// (0.4 and 0.3 for the embedded store, see lexical.DefaultK1).
 	K1, B float64
+	// Specificity is the exponent of the embedded store's weighting of
+	// chunks by the specificity of their vocabulary (lexical.Index.Search);
+	// zero means its default (0.5), a negative value turns it off.
+	Specificity float64
 }
 
 // TextSearcher is the optional capability of a Collection that ranks rows

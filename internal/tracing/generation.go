@@ -165,29 +165,11 @@ func optionAttrs(o llm.Options) []attribute.KeyValue {
 }
 
 // modelParameters is the langfuse.observation.model.parameters object,
-// named as kura's options are.
+// named as kura's options are; the stop sequences as one JSON string.
 func modelParameters(o llm.Options) map[string]any {
-	m := map[string]any{}
-	if o.MaxTokens != nil {
-		m[llm.OptMaxTokens] = *o.MaxTokens
-	}
-	if o.Temperature != nil {
-		m[llm.OptTemperature] = *o.Temperature
-	}
-	if o.TopK != nil {
-		m[llm.OptTopK] = *o.TopK
-	}
-	if o.TopP != nil {
-		m[llm.OptTopP] = *o.TopP
-	}
-	if o.FrequencyPenalty != nil {
-		m[llm.OptFrequencyPenalty] = *o.FrequencyPenalty
-	}
-	if o.PresencePenalty != nil {
-		m[llm.OptPresencePenalty] = *o.PresencePenalty
-	}
-	if o.Seed != nil {
-		m[llm.OptSeed] = *o.Seed
+	m := o.Map()
+	if m == nil {
+		return map[string]any{}
 	}
 	if len(o.Stop) > 0 {
 		m[llm.OptStop] = jsonString(o.Stop)

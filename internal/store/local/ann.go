@@ -1,6 +1,8 @@
 package local
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -39,6 +41,7 @@ type annIndex struct {
 	mu     sync.RWMutex
 	ids    []int64          // slot → row id
 	slot   map[int64]uint32 // live row id → slot
+	alive  []uint64         // bit per slot: published and neither replaced nor deleted
 	fields []map[string]any // slot → dynamic fields; nil until a filter needs them
 
 	trainedOn int    // rows the SQ8 quantiser was trained on
@@ -69,28 +72,48 @@ func newANN(s store.Schema, vecs []float32) *annIndex {
 	return a
 }
 
-// buildANN builds the index from every row in tx, using all cores.
-func buildANN(tx *bolt.Tx, s store.Schema) (*annIndex, error) {
-	n := int(readCounters(tx.Bucket(bucketMeta)).rows)
-	ids := make([]int64, 0, n)
-	vecs := make([]float32, 0, n*s.Dim)
-	cur := tx.Bucket(bucketRows).Cursor()
-	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		id := keyID(k)
-		rv, err := decodeRow(v)
-		if err != nil {
-			return nil, fmt.Errorf("row %d: %w", id, err)
-		}
+// trainSample bounds the vectors an IVF_FLAT or SQ8 index is trained on
+// (IVF samples nlist·256 of them itself, as FAISS does).
+const trainSample = 65536
+
+// buildANN builds the index from the rows, read chunk by chunk so that no
+// lock is held for long, and returns it with the generation to catch up
+// from. An HNSW graph without SQ8 links each chunk as it is read, so only
+// the index holds the vectors; IVF_FLAT and SQ8 need their training set
+// first, so they read every vector and build once.
+func (sh *shared) buildANN(ctx context.Context) (*annIndex, error) {
+	s := sh.schema
+	streaming := s.Index.Type == store.IndexHNSW && !s.Index.SQ8
+	var a *annIndex
+	if streaming {
+		a = newANN(s, nil)
+	}
+	var ids []int64
+	var vecs []float32
+	gen, err := sh.scanRows(ctx, func(id int64, rv rowView) error {
 		if rv.dim() != s.Dim {
-			return nil, fmt.Errorf("row %d has %d dimensions, the schema %d", id, rv.dim(), s.Dim)
+			return fmt.Errorf("row %d has %d dimensions, the schema %d", id, rv.dim(), s.Dim)
 		}
 		ids = append(ids, id)
 		vecs = rv.vector(vecs)
+		return nil
+	}, func() error {
+		if streaming {
+			a.addLocked(ids, vecs)
+			a.trainedOn += len(ids)
+			ids, vecs = ids[:0], vecs[:0]
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, corruptIfBad(sh, err)
 	}
-	a := newANN(s, vecs)
-	a.trainedOn = len(ids)
-	a.addLocked(ids, vecs)
-	a.gen = uint64(tx.ID())
+	if !streaming {
+		a = newANN(s, vecs)
+		a.trainedOn = len(ids)
+		a.addLocked(ids, vecs)
+	}
+	a.gen = gen
 	return a, nil
 }
 
@@ -112,16 +135,25 @@ func (a *annIndex) addLocked(ids []int64, vecs []float32) {
 		base = a.f.Build(vecs, 0)
 	}
 	for i, id := range ids {
-		s := base + uint32(i)
-		for len(a.ids) <= int(s) {
-			a.ids = append(a.ids, 0)
-			if a.fields != nil {
-				a.fields = append(a.fields, nil)
-			}
-		}
-		a.ids[s] = id
-		a.slot[id] = s
+		a.publish(base+uint32(i), id)
 	}
+}
+
+// publish maps slot s to row id. a.mu must be held exclusively if
+// searches can run.
+func (a *annIndex) publish(s uint32, id int64) {
+	for len(a.ids) <= int(s) {
+		a.ids = append(a.ids, 0)
+		if a.fields != nil {
+			a.fields = append(a.fields, nil)
+		}
+	}
+	for len(a.alive)*64 <= int(s) {
+		a.alive = append(a.alive, 0)
+	}
+	a.ids[s] = id
+	a.slot[id] = s
+	a.alive[s/64] |= 1 << (s % 64)
 }
 
 func (a *annIndex) deleteSlot(s uint32) {
@@ -133,6 +165,7 @@ func (a *annIndex) deleteSlot(s uint32) {
 	if a.fields != nil {
 		a.fields[s] = nil
 	}
+	a.alive[s/64] &^= 1 << (s % 64)
 }
 
 // apply brings the index in step with committed writes: puts (with their
@@ -167,14 +200,7 @@ func (a *annIndex) apply(puts []prepared, deleted []int64, gen uint64) error {
 			a.deleteSlot(s)
 		}
 		s := base + uint32(i)
-		for len(a.ids) <= int(s) {
-			a.ids = append(a.ids, 0)
-			if a.fields != nil {
-				a.fields = append(a.fields, nil)
-			}
-		}
-		a.ids[s] = p.id
-		a.slot[p.id] = s
+		a.publish(s, p.id)
 		if a.fields != nil {
 			rv, err := decodeRow(p.val)
 			if err != nil {
@@ -209,56 +235,49 @@ func (a *annIndex) checkStale() {
 	}
 }
 
-// replay applies the rows changed since the snapshot: present ones are
-// (re)inserted, missing ones deleted.
-func (a *annIndex) replay(tx *bolt.Tx, ids []int64) error {
-	rows := tx.Bucket(bucketRows)
-	var puts []prepared
-	var dels []int64
-	for _, id := range ids {
-		v := rows.Get(idKey(id))
-		if v == nil {
-			dels = append(dels, id)
-			continue
-		}
-		rv, err := decodeRow(v)
-		if err != nil {
-			return fmt.Errorf("row %d: %w", id, err)
-		}
-		puts = append(puts, prepared{id: id, vec: rv.vector(nil), val: append([]byte(nil), v...)})
-	}
-	return a.apply(puts, dels, uint64(tx.ID()))
+func (a *annIndex) generation() uint64 {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.gen
 }
 
-// loadFields decodes every live slot's dynamic fields for filters.
-func (a *annIndex) loadFields(tx *bolt.Tx) error {
-	fields := make([]map[string]any, len(a.ids))
-	rows := tx.Bucket(bucketRows)
-	for id, s := range a.slot {
-		v := rows.Get(idKey(id))
-		if v == nil {
-			return fmt.Errorf("row %d is indexed but not stored", id)
+func (a *annIndex) hasFields() bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.fields != nil
+}
+
+// applyChanges implements derived: present rows are (re)inserted, missing
+// ones deleted.
+func (a *annIndex) applyChanges(chs []change, upto uint64) error {
+	g := a.generation()
+	var puts []prepared
+	var dels []int64
+	for i := range chs {
+		ch := &chs[i]
+		if ch.gen <= g {
+			continue
 		}
-		rv, err := decodeRow(v)
+		if ch.val == nil {
+			dels = append(dels, ch.id)
+			continue
+		}
+		vec, err := ch.vector()
 		if err != nil {
-			return fmt.Errorf("row %d: %w", id, err)
+			return err
 		}
-		if fields[s], err = rv.decodeFields(); err != nil {
-			return fmt.Errorf("row %d: %w", id, err)
+		if len(vec) != a.dim {
+			return fmt.Errorf("row %d has %d dimensions, the schema %d", ch.id, len(vec), a.dim)
 		}
+		puts = append(puts, prepared{id: ch.id, vec: vec, val: ch.val})
 	}
-	a.fields = fields
-	return nil
+	return a.apply(puts, dels, max(g, upto))
 }
 
 // isLive reports whether slot is published and not replaced or deleted.
 // a.mu must be held.
 func (a *annIndex) isLive(s uint32) bool {
-	if int(s) >= len(a.ids) {
-		return false
-	}
-	cur, ok := a.slot[a.ids[s]]
-	return ok && cur == s
+	return int(s) < len(a.ids) && a.alive[s/64]&(1<<(s%64)) != 0
 }
 
 // floatOf returns slot's float vector: from the index, or, for SQ8, from
@@ -293,7 +312,12 @@ func (a *annIndex) floatOf(tx *bolt.Tx) func(s uint32) []float32 {
 // exact scan of the matching rows; otherwise the index is searched, with a
 // candidate list widened by 1/√(estimated selectivity) so that enough
 // matching rows are found. exactBelow 0 (tests) always uses the index.
-func (a *annIndex) search(q []float32, k int, params map[string]int, accept func(uint32) bool, float func(uint32) []float32, exactBelow int) []vector.Result {
+func (a *annIndex) search(ctx context.Context, q []float32, k int, params map[string]int, newAccept func() func(uint32) bool, newFloat func() func(uint32) []float32, exactBelow, workers int) ([]vector.Result, error) {
+	var accept func(uint32) bool
+	if newAccept != nil {
+		accept = newAccept()
+	}
+	float := newFloat()
 	live := a.live()
 	ok := func(s uint32) bool { return a.isLive(s) && (accept == nil || accept(s)) }
 	sel := 1.0
@@ -329,7 +353,17 @@ func (a *annIndex) search(q []float32, k int, params map[string]int, accept func
 	}
 	np = int(math.Ceil(float64(np) * widen))
 	if sel == 0 || (exactBelow > 0 && (live < exactBelow || a.exactIsCheaper(live, sel, ef, np))) {
-		return a.exact(q, k, ok, float)
+		newOK := func() func(uint32) bool {
+			acc := accept
+			if newAccept != nil {
+				acc = newAccept()
+			}
+			return func(s uint32) bool { return a.isLive(s) && (acc == nil || acc(s)) }
+		}
+		if live < parallelMin {
+			workers = 1
+		}
+		return a.exact(ctx, q, k, newOK, newFloat, workers)
 	}
 	if a.h != nil {
 		o := hnsw.SearchOptions{Ef: ef}
@@ -341,13 +375,13 @@ func (a *annIndex) search(q []float32, k int, params map[string]int, accept func
 		if a.spec.SQ8 {
 			o.Float = float
 		}
-		return a.h.Search(q, k, o)
+		return a.h.Search(q, k, o), nil
 	}
 	o := ivf.SearchOptions{Nprobe: np, Accept: ok}
 	if a.spec.SQ8 {
 		o.Float = float
 	}
-	return a.f.Search(q, k, o)
+	return a.f.Search(q, k, o), nil
 }
 
 // Cost model of a filtered search, calibrated on 100,000 × 1,024 rows on
@@ -378,20 +412,62 @@ func (a *annIndex) exactIsCheaper(live int, sel float64, ef, nprobe int) bool {
 	return exact <= graph
 }
 
-// exact scans every live accepted slot with the float vectors.
-func (a *annIndex) exact(q []float32, k int, ok func(uint32) bool, float func(uint32) []float32) []vector.Result {
-	h := vector.MaxHeap{K: k}
-	for s := range uint32(len(a.ids)) {
-		if !ok(s) {
-			continue
+// exact scans every live accepted slot with the float vectors, split over
+// GOMAXPROCS goroutines for large collections like the FLAT scan. ok
+// and float come from newOK and newFloat, called once per goroutine: a
+// filter's getter and an SQ8 collection's bbolt reads are not shared
+// between goroutines.
+func (a *annIndex) exact(ctx context.Context, q []float32, k int, newOK func() func(uint32) bool, newFloat func() func(uint32) []float32, workers int) ([]vector.Result, error) {
+	n := len(a.ids)
+	workers = max(1, min(workers, n/1024))
+	heaps := make([]vector.MaxHeap, workers)
+	errs := make([]error, workers)
+	scan := func(w, lo, hi int) {
+		h := vector.MaxHeap{K: k}
+		ok := newOK()
+		run := func(float func(uint32) []float32) {
+			for s := lo; s < hi; s++ {
+				if (s-lo)&4095 == 4095 && ctx.Err() != nil {
+					errs[w] = ctx.Err()
+					return
+				}
+				if !ok(uint32(s)) {
+					continue
+				}
+				v := float(uint32(s))
+				if v == nil {
+					continue
+				}
+				h.Offer(vector.Result{Slot: uint32(s), Dist: a.metric.Dist(q, v)})
+			}
 		}
-		v := float(s)
-		if v == nil {
-			continue
+		if a.h != nil && !a.spec.SQ8 {
+			// One lock for the whole range, not one per vector.
+			a.h.ReadVectors(run)
+		} else {
+			run(newFloat())
 		}
-		h.Offer(vector.Result{Slot: s, Dist: a.metric.Dist(q, v)})
+		heaps[w] = h
 	}
-	return h.Sorted()
+	if workers == 1 {
+		scan(0, 0, n)
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { scan(w, n*w/workers, n*(w+1)/workers) })
+		}
+		wg.Wait()
+	}
+	all := vector.MaxHeap{K: k}
+	for w := range workers {
+		if errs[w] != nil {
+			return nil, errs[w]
+		}
+		for _, r := range heaps[w].Sorted() {
+			all.Offer(r)
+		}
+	}
+	return all.Sorted(), nil
 }
 
 // writeTo writes the snapshot payload: the slot → id map, then the index.
@@ -440,6 +516,10 @@ func readANN(r io.Reader, s store.Schema, gen uint64) (*annIndex, error) {
 		}
 		a.slot[ids[sl]] = sl
 	}
+	a.alive = make([]uint64, (len(ids)+63)/64)
+	for _, sl := range live {
+		a.alive[sl/64] |= 1 << (sl % 64)
+	}
 	var err error
 	var slots int
 	switch s.Index.Type {
@@ -470,85 +550,154 @@ func readANN(r io.Reader, s store.Schema, gen uint64) (*annIndex, error) {
 	return a, nil
 }
 
-// applyANN brings the ANN index, if loaded, in step with a committed write.
-// sh.wmu must be held. The index is updated while searches run (see
-// annIndex.apply); if that fails the index is dropped and rebuilt from the
-// rows on the next search, the write itself being durable.
-func (sh *shared) applyANN(puts []prepared, deleted []int64, gen uint64) {
+// ensureANN makes the index ready (with the fields if withFields) and up
+// to date: from index.snap plus the changes logged since, or built from
+// the rows (then saved). An index marked stale is rebuilt aside while the
+// stale one keeps serving, and swapped in when it has caught up.
+func (sh *shared) ensureANN(ctx context.Context, withFields bool) (err error) {
+	defer sh.guard(&err)
+	current := func() *annIndex {
+		sh.mu.RLock()
+		defer sh.mu.RUnlock()
+		return sh.ann
+	}
+	usable := func(a *annIndex) bool { return a != nil && (!withFields || a.hasFields()) }
+	if a := current(); !usable(a) || a.isStale() {
+		if a != nil && usable(a) {
+			// Stale but usable: rebuild without making this search wait.
+			if sh.buildMu.TryLock() {
+				go func() {
+					defer sh.buildMu.Unlock()
+					sh.loadANN(context.WithoutCancel(ctx), withFields)
+				}()
+			}
+		} else {
+			sh.buildMu.Lock()
+			err := func() error {
+				defer sh.buildMu.Unlock()
+				if a := current(); !usable(a) || a.isStale() {
+					return sh.loadANN(ctx, withFields)
+				}
+				return nil
+			}()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return sh.catchUp(ctx)
+}
+
+func (a *annIndex) isStale() bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.stale
+}
+
+// loadANN loads or builds the index (see ensureANN); sh.buildMu is held.
+func (sh *shared) loadANN(ctx context.Context, withFields bool) (err error) {
+	defer sh.guard(&err)
 	sh.mu.RLock()
-	a := sh.ann
+	cur := sh.ann
 	sh.mu.RUnlock()
-	if a == nil {
-		return
+	if cur != nil && !cur.isStale() && withFields && !cur.hasFields() {
+		// Add the fields to the published index, aside; see loadCache.
+		sh.wmu.Lock()
+		defer sh.wmu.Unlock()
+		f, err := sh.scanFields(ctx, cur.liveSlots)
+		if err != nil {
+			return err
+		}
+		cur.mu.Lock()
+		if len(f) <= len(cur.ids) {
+			cur.fields = append(f, make([]map[string]any, len(cur.ids)-len(f))...)
+		}
+		cur.mu.Unlock()
+		return nil
 	}
-	if err := a.apply(puts, deleted, gen); err != nil {
-		sh.mu.Lock()
-		sh.ann = nil
-		sh.mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		built := false
+		var a *annIndex
+		if cur == nil {
+			a = sh.loadANNSnapshot()
+		}
+		if a == nil {
+			if a, err = sh.buildANN(ctx); err != nil {
+				return err
+			}
+			built = true
+		}
+		if withFields {
+			f, err := sh.scanFields(ctx, a.liveSlots)
+			if err != nil {
+				return err
+			}
+			a.fields = append(f, make([]map[string]any, len(a.ids)-len(f))...)
+		}
+		err := sh.settle(ctx, a, func() { sh.ann = a })
+		if errors.Is(err, errStale) && attempt == 0 {
+			cur = nil
+			continue
+		}
+		if err != nil {
+			return corruptIfBad(sh, err)
+		}
+		if built {
+			sh.stats.annBuilds++
+			sh.wmu.Lock()
+			sh.saveANN()
+			sh.wmu.Unlock()
+		} else {
+			sh.stats.annLoads++
+		}
+		return nil
 	}
 }
 
-// ensureANN makes sh.ann ready (with the fields if withFields): from
-// index.snap plus the changes logged since, or built from the rows, which
-// is then saved. An index marked stale is rebuilt.
-func (sh *shared) ensureANN(withFields bool) error {
-	return sh.ensureDerived(
-		func() bool { return sh.ann != nil && !sh.ann.stale && (!withFields || sh.ann.fields != nil) },
-		func(tx *bolt.Tx) (built bool, err error) {
-			if sh.ann != nil && sh.ann.stale {
-				sh.ann = nil
-			} else if sh.ann == nil {
-				sh.ann = sh.loadANNSnapshot(tx)
-			}
-			if sh.ann == nil {
-				a, err := buildANN(tx, sh.schema)
-				if err != nil {
-					return false, corrupt(sh.name, sh.path, err)
-				}
-				sh.ann, built = a, true
-				sh.stats.annBuilds++
-			}
-			if withFields && sh.ann.fields == nil {
-				if err := sh.ann.loadFields(tx); err != nil {
-					return built, corrupt(sh.name, sh.path, err)
-				}
-			}
-			return built, nil
-		},
-		sh.saveANN)
+// liveSlots yields every live row id with its slot.
+func (a *annIndex) liveSlots(yield func(id int64, slot int)) {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	for id, s := range a.slot {
+		yield(id, int(s))
+	}
 }
 
-// loadANNSnapshot returns the index saved in index.snap, brought up to
-// date with the changes logged since, or nil if it must be rebuilt.
-func (sh *shared) loadANNSnapshot(tx *bolt.Tx) *annIndex {
+// loadANNSnapshot returns the index saved in index.snap (to be brought up
+// to date by settle), or nil if there is none usable.
+func (sh *shared) loadANNSnapshot() *annIndex {
 	var a *annIndex
-	gen, err := readSnapshot(sh.snapPath(indexFile), snapIndex, func(r io.Reader, gen uint64) (err error) {
+	_, err := readSnapshot(sh.snapPath(indexFile), snapIndex, func(r io.Reader, gen uint64) (err error) {
 		a, err = readANN(r, sh.schema, gen)
 		return err
 	})
 	if err != nil {
 		return nil
 	}
-	ids, err := changedSince(tx, gen)
-	if err != nil || a.replay(tx, ids) != nil {
-		return nil
-	}
-	if uint64(a.live()) != readCounters(tx.Bucket(bucketMeta)).rows {
-		return nil
-	}
-	sh.stats.annLoads++
 	return a
 }
 
-// saveANN writes index.snap if the index changed since it was last saved;
-// errors are ignored as in saveCache. sh.wmu must be held.
+// saveANN writes index.snap if the index is newer than the snapshot on
+// disk; errors are ignored as in saveCache. sh.wmu must be held (inserts
+// must not run while the graph is written).
 func (sh *shared) saveANN() {
+	sh.mu.RLock()
 	a := sh.ann
-	if a == nil || a.gen == a.saved || a.stale || sh.noSnapshots {
+	sh.mu.RUnlock()
+	if a == nil || sh.noSnapshots {
 		return
 	}
-	if writeSnapshot(sh.snapPath(indexFile), snapIndex, a.gen, a.writeTo) == nil {
-		a.saved = a.gen
+	a.mu.RLock()
+	gen, saved, stale := a.gen, a.saved, a.stale
+	a.mu.RUnlock()
+	path := sh.snapPath(indexFile)
+	if gen == saved || stale || gen <= snapshotGen(path, snapIndex) {
+		return
+	}
+	if writeSnapshot(path, snapIndex, gen, a.writeTo) == nil {
+		a.mu.Lock()
+		a.saved = gen
+		a.mu.Unlock()
 		sh.stats.saves++
 	}
 }

@@ -3,8 +3,10 @@ package local
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/kura-rag/kura/internal/store"
@@ -342,4 +344,63 @@ func TestFlatCacheSnapshot(t *testing.T) {
 		t.Errorf("damaged: got %v, loads %d", got, c.(*Collection).sh.stats.cacheLoads)
 	}
 	s.Close()
+}
+
+// TestFilteredExactScanMatchesFlat: the exact scan of a filtered search
+// on an HNSW collection, split over several goroutines, returns what a
+// FLAT collection returns, replaced and deleted rows included.
+func TestFilteredExactScanMatchesFlat(t *testing.T) {
+	ctx := t.Context()
+	const n = 6000
+	r := rand.New(rand.NewPCG(11, 12))
+	rows := make([]store.Row, n)
+	for i := range rows {
+		v := make([]float32, 8)
+		for j := range v {
+			v[j] = r.Float32()*2 - 1
+		}
+		rows[i] = store.Row{ID: int64(i), Vector: v, Text: fmt.Sprint("t", i), Fields: map[string]any{"source": fmt.Sprint("s", i%7), "n": i % 3}}
+	}
+	var colls []*Collection
+	for _, spec := range []store.IndexSpec{{}, {Type: store.IndexHNSW, Params: map[string]int{"M": 4, "efConstruction": 16}}} {
+		s := openStore(t, t.TempDir(), Options{noSync: true, exactBelow: 1 << 30, scanWorkers: 3})
+		c := mustCreate(t, s, "c", store.Schema{Dim: 8, Metric: store.MetricCosine, Index: spec, Text: store.TextSpec{Analyzer: "none"}})
+		if err := c.Upsert(ctx, rows); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Search(ctx, store.SearchRequest{Vector: rows[0].Vector, Limit: 1, Filter: "n == 1"}); err != nil {
+			t.Fatal(err)
+		}
+		// Replace and delete after the index is built.
+		moved := slices.Clone(rows[:300])
+		for i := range moved {
+			moved[i].Vector = rows[n-1-i].Vector
+		}
+		if err := c.Upsert(ctx, moved); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Delete(ctx, []int64{1, 4, 7, 10, 5998}); err != nil {
+			t.Fatal(err)
+		}
+		colls = append(colls, c)
+	}
+	for q := range 20 {
+		req := store.SearchRequest{Vector: rows[q*97].Vector, Limit: 10, Filter: `n == 1 and source != "s3"`, OutputFields: []string{"text"}}
+		want, err := colls[0].Search(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := colls[1].Search(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("query %d: %d hits, flat %d", q, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].ID != want[i].ID || got[i].Entity["text"] != want[i].Entity["text"] {
+				t.Errorf("query %d hit %d: %v, flat %v", q, i, got[i], want[i])
+			}
+		}
+	}
 }

@@ -1,8 +1,11 @@
 package local
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -14,6 +17,9 @@ import (
 // the decoded dynamic fields. It is derived from the rows bucket, built on
 // the first Search and kept in step by writes through the same Store.
 type vcache struct {
+	// mu guards everything below: searches hold it shared for their scan,
+	// catch-ups exclusively to apply a committed change.
+	mu     sync.RWMutex
 	dim    int
 	gen    uint64 // bbolt transaction id the cache reflects
 	saved  uint64 // generation of vectors.snap, 0 if none
@@ -82,76 +88,216 @@ func (c *vcache) remove(id int64) {
 	delete(c.pos, id)
 }
 
-// ensureCache builds the cache, with the fields if withFields, unless it is
-// there already.
-func (sh *shared) ensureCache(withFields bool) error {
-	return sh.ensureDerived(
-		func() bool { return sh.cache != nil && (!withFields || sh.cache.fields != nil) },
-		func(tx *bolt.Tx) (built bool, err error) {
-			if sh.cache == nil {
-				if c := sh.loadCacheSnapshot(tx); c != nil {
-					sh.cache = c
-				} else {
-					c, err := loadCache(tx, sh.schema.Dim, false)
-					if err != nil {
-						return false, corrupt(sh.name, sh.path, err)
-					}
-					c.gen = uint64(tx.ID())
-					sh.cache, built = c, true
-				}
-			}
-			if withFields && sh.cache.fields == nil {
-				if err := sh.cache.loadFields(tx); err != nil {
-					return built, corrupt(sh.name, sh.path, err)
-				}
-			}
-			return built, nil
-		},
-		sh.saveCache)
+func (c *vcache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
 }
 
-// ensureDerived makes derived state (the vector cache, an ANN index) ready:
-// a cheap check under the read lock, then, holding the writer lock (so no
-// write lands half-applied) and the state lock, a second check and load,
-// which runs in a read transaction. load reports whether it built the
-// state from the rows, in which case save writes a snapshot so the next
-// process loads instead of rebuilding.
-func (sh *shared) ensureDerived(ready func() bool, load func(tx *bolt.Tx) (built bool, err error), save func()) (err error) {
+func (c *vcache) hasFields() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.fields != nil
+}
+
+// applyChanges implements derived.
+func (c *vcache) applyChanges(chs []change, upto uint64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range chs {
+		ch := &chs[i]
+		if ch.gen <= c.gen {
+			continue
+		}
+		if ch.val == nil {
+			c.remove(ch.id)
+			continue
+		}
+		vec, err := ch.vector()
+		if err != nil {
+			return err
+		}
+		if len(vec) != c.dim {
+			return fmt.Errorf("row %d has %d dimensions, the schema %d", ch.id, len(vec), c.dim)
+		}
+		if err := c.put(prepared{id: ch.id, vec: vec, val: ch.val}); err != nil {
+			return err
+		}
+	}
+	c.gen = max(c.gen, upto)
+	return nil
+}
+
+// ensureCache makes the vector cache ready (with the fields if
+// withFields) and up to date: loaded from vectors.snap, else built from
+// the rows (and then saved), aside while searches go on, then published.
+func (sh *shared) ensureCache(ctx context.Context, withFields bool) (err error) {
 	defer sh.guard(&err)
+	ready := func() bool {
+		sh.mu.RLock()
+		c := sh.cache
+		sh.mu.RUnlock()
+		return c != nil && (!withFields || c.hasFields())
+	}
+	if !ready() {
+		sh.buildMu.Lock()
+		defer sh.buildMu.Unlock()
+		if !ready() {
+			if err := sh.loadCache(ctx, withFields); err != nil {
+				return err
+			}
+		}
+	}
+	return sh.catchUp(ctx)
+}
+
+func (sh *shared) loadCache(ctx context.Context, withFields bool) error {
 	sh.mu.RLock()
-	ok, closed := ready(), sh.closed
+	c := sh.cache
 	sh.mu.RUnlock()
-	if closed {
-		return sh.errClosed()
-	}
-	if ok {
+	if c != nil {
+		// Published but without fields: decode them aside, under the
+		// writer lock so that no write of this process changes the cache
+		// meanwhile; searches go on.
+		sh.wmu.Lock()
+		defer sh.wmu.Unlock()
+		f, err := sh.scanFields(ctx, func(yield func(int64, int)) {
+			c.mu.RLock()
+			defer c.mu.RUnlock()
+			for i, id := range c.ids {
+				yield(id, i)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		if len(f) == len(c.ids) {
+			c.fields = f
+		}
+		c.mu.Unlock()
 		return nil
 	}
-	sh.wmu.Lock()
-	defer sh.wmu.Unlock()
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if sh.closed {
-		return sh.errClosed()
-	}
-	if ready() {
+	for attempt := 0; ; attempt++ {
+		built := false
+		c := sh.loadCacheSnapshot()
+		if c == nil {
+			var err error
+			if c, err = sh.buildCache(ctx, withFields); err != nil {
+				return err
+			}
+			built = true
+		} else if withFields {
+			f, err := sh.scanFields(ctx, func(yield func(int64, int)) {
+				for i, id := range c.ids {
+					yield(id, i)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			c.fields = f
+		}
+		err := sh.settle(ctx, c, func() { sh.cache = c })
+		if errors.Is(err, errStale) && attempt == 0 {
+			continue // the log was pruned meanwhile: build again
+		}
+		if err != nil {
+			return corruptIfBad(sh, err)
+		}
+		if built {
+			sh.wmu.Lock()
+			sh.saveCache()
+			sh.wmu.Unlock()
+		} else {
+			sh.stats.cacheLoads++
+		}
 		return nil
 	}
-	built := false
-	err = sh.db.View(func(tx *bolt.Tx) error {
-		var err error
-		built, err = load(tx)
-		return err
-	})
-	if err == nil && built {
-		save()
+}
+
+// corruptIfBad wraps errors from decoding rows as ErrCorrupt.
+func corruptIfBad(sh *shared, err error) error {
+	if errors.Is(err, errBadRow) || errors.Is(err, errStale) {
+		return corrupt(sh.name, sh.path, err)
 	}
 	return err
 }
 
-// loadCacheSnapshot returns the cache saved in vectors.snap, brought up to
-// date with the changes logged since, or nil if it must be rebuilt.
-func (sh *shared) loadCacheSnapshot(tx *bolt.Tx) *vcache {
+// buildCache reads every row's vector (and fields) chunk by chunk.
+func (sh *shared) buildCache(ctx context.Context, withFields bool) (*vcache, error) {
+	dim := sh.schema.Dim
+	c := &vcache{dim: dim, pos: map[int64]int{}}
+	if withFields {
+		c.fields = []map[string]any{}
+	}
+	gen, err := sh.scanRows(ctx, func(id int64, rv rowView) error {
+		if rv.dim() != dim {
+			return fmt.Errorf("row %d has %d dimensions, the schema %d", id, rv.dim(), dim)
+		}
+		c.pos[id] = len(c.ids)
+		c.ids = append(c.ids, id)
+		c.vecs = rv.vector(c.vecs)
+		if withFields {
+			f, err := rv.decodeFields()
+			if err != nil {
+				return fmt.Errorf("row %d: %w", id, err)
+			}
+			c.fields = append(c.fields, f)
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, corruptIfBad(sh, err)
+	}
+	c.gen = gen
+	return c, nil
+}
+
+// scanFields decodes the dynamic fields of the rows that each gives (id
+// and position), chunk by chunk. A row another process deleted meanwhile
+// gets nil fields until the catch-up removes it.
+func (sh *shared) scanFields(ctx context.Context, each func(yield func(id int64, i int))) ([]map[string]any, error) {
+	type at struct {
+		id int64
+		i  int
+	}
+	var all []at
+	n := 0
+	each(func(id int64, i int) {
+		all = append(all, at{id, i})
+		n = max(n, i+1)
+	})
+	fields := make([]map[string]any, n)
+	for lo := 0; lo < len(all); lo += scanChunk {
+		part := all[lo:min(lo+scanChunk, len(all))]
+		err := sh.view(ctx, func(tx *bolt.Tx) error {
+			rows := tx.Bucket(bucketRows)
+			for _, a := range part {
+				v := rows.Get(idKey(a.id))
+				if v == nil {
+					continue
+				}
+				rv, err := decodeRow(v)
+				if err != nil {
+					return fmt.Errorf("row %d: %w", a.id, err)
+				}
+				if fields[a.i], err = rv.decodeFields(); err != nil {
+					return fmt.Errorf("row %d: %w", a.id, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, corruptIfBad(sh, err)
+		}
+	}
+	return fields, nil
+}
+
+// loadCacheSnapshot returns the cache saved in vectors.snap (to be brought
+// up to date by settle), or nil if there is none usable.
+func (sh *shared) loadCacheSnapshot() *vcache {
 	var c *vcache
 	gen, err := readSnapshot(sh.snapPath(vectorsFile), snapVectors, func(r io.Reader, gen uint64) (err error) {
 		c, err = readCache(r, sh.schema.Dim)
@@ -161,90 +307,30 @@ func (sh *shared) loadCacheSnapshot(tx *bolt.Tx) *vcache {
 		return nil
 	}
 	c.gen, c.saved = gen, gen
-	ids, err := changedSince(tx, gen)
-	if err != nil || c.replay(tx, ids) != nil {
-		return nil
-	}
-	c.gen = uint64(tx.ID())
-	// A row written by something that did not log it (an older kura)
-	// would go unnoticed by the replay; the row count catches most.
-	if uint64(c.len()) != readCounters(tx.Bucket(bucketMeta)).rows {
-		return nil
-	}
-	sh.stats.cacheLoads++
 	return c
 }
 
-// saveCache writes vectors.snap if the cache has changed since it was
-// last saved. Failing to save costs only time (the cache is rebuilt on the
-// next open), so errors are ignored: a read-only data directory is fine.
-// sh.wmu and sh.mu (shared at least) must be held.
+// saveCache writes vectors.snap if the cache is newer than the snapshot on
+// disk (which another process may have saved). Failing to save costs only
+// time (the cache is rebuilt on the next open), so errors are ignored: a
+// read-only data directory is fine. sh.wmu must be held.
 func (sh *shared) saveCache() {
+	sh.mu.RLock()
 	c := sh.cache
-	if c == nil || c.gen == c.saved || sh.noSnapshots {
+	sh.mu.RUnlock()
+	if c == nil || sh.noSnapshots {
 		return
 	}
-	if writeSnapshot(sh.snapPath(vectorsFile), snapVectors, c.gen, c.writeTo) == nil {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	path := sh.snapPath(vectorsFile)
+	if c.gen == c.saved || c.gen <= snapshotGen(path, snapVectors) {
+		return
+	}
+	if writeSnapshot(path, snapVectors, c.gen, c.writeTo) == nil {
 		c.saved = c.gen
 		sh.stats.saves++
 	}
-}
-
-func loadCache(tx *bolt.Tx, dim int, withFields bool) (*vcache, error) {
-	n := int(readCounters(tx.Bucket(bucketMeta)).rows)
-	c := &vcache{
-		dim:  dim,
-		ids:  make([]int64, 0, n),
-		vecs: make([]float32, 0, n*dim),
-		pos:  make(map[int64]int, n),
-	}
-	if withFields {
-		c.fields = make([]map[string]any, 0, n)
-	}
-	cur := tx.Bucket(bucketRows).Cursor()
-	for k, v := cur.First(); k != nil; k, v = cur.Next() {
-		if len(k) != 8 {
-			return nil, fmt.Errorf("bad row key %x", k)
-		}
-		id := keyID(k)
-		rv, err := decodeRow(v)
-		if err != nil {
-			return nil, fmt.Errorf("row %d: %w", id, err)
-		}
-		if rv.dim() != dim {
-			return nil, fmt.Errorf("row %d has %d dimensions, the schema %d", id, rv.dim(), dim)
-		}
-		c.pos[id] = len(c.ids)
-		c.ids = append(c.ids, id)
-		c.vecs = rv.vector(c.vecs)
-		if withFields {
-			f, err := rv.decodeFields()
-			if err != nil {
-				return nil, fmt.Errorf("row %d: %w", id, err)
-			}
-			c.fields = append(c.fields, f)
-		}
-	}
-	return c, nil
-}
-
-func (c *vcache) loadFields(tx *bolt.Tx) error {
-	fields := make([]map[string]any, len(c.ids))
-	for i, id := range c.ids {
-		v := tx.Bucket(bucketRows).Get(idKey(id))
-		if v == nil {
-			return fmt.Errorf("row %d is cached but not stored", id)
-		}
-		rv, err := decodeRow(v)
-		if err != nil {
-			return fmt.Errorf("row %d: %w", id, err)
-		}
-		if fields[i], err = rv.decodeFields(); err != nil {
-			return fmt.Errorf("row %d: %w", id, err)
-		}
-	}
-	c.fields = fields
-	return nil
 }
 
 // writeTo writes the cache's snapshot payload: ids then vectors. The
@@ -277,28 +363,4 @@ func readCache(r io.Reader, dim int) (*vcache, error) {
 		c.pos[id] = i
 	}
 	return c, nil
-}
-
-// replay applies the rows changed since the snapshot the cache was read
-// from.
-func (c *vcache) replay(tx *bolt.Tx, ids []int64) error {
-	rows := tx.Bucket(bucketRows)
-	for _, id := range ids {
-		v := rows.Get(idKey(id))
-		if v == nil {
-			c.remove(id)
-			continue
-		}
-		rv, err := decodeRow(v)
-		if err != nil {
-			return fmt.Errorf("row %d: %w", id, err)
-		}
-		if rv.dim() != c.dim {
-			return fmt.Errorf("row %d has %d dimensions, the schema %d", id, rv.dim(), c.dim)
-		}
-		if err := c.put(prepared{id: id, vec: rv.vector(nil), val: v}); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -15,21 +15,27 @@ import (
 	"github.com/kura-rag/kura/internal/store"
 )
 
-// shared is one open collection file, shared by every handle a Store has
-// on it.
+// shared is one open collection, shared by every handle a Store has on
+// it: its file access (conn) and its derived state.
 type shared struct {
 	name     string
 	path     string
-	db       *bolt.DB
+	dir      string // holds rows.db, the lock files and the snapshots
+	conn     *conn
 	schema   store.Schema
 	readOnly bool
 	refs     int // guarded by Store.mu
 
-	// wmu serialises writes and cache loads, so the cache sees the commits
-	// in the order bbolt applied them.
+	// wmu orders changes to the derived state: a write holds it from
+	// before its transaction until the derived state reflects it, and so
+	// do catch-ups and the publication of a new index. Searches never take
+	// it (they try, to catch up, and go on without).
 	wmu sync.Mutex
-	// mu guards closed and cache: searches hold it shared for their scan,
-	// writers exclusively to apply a committed change.
+	// buildMu lets one goroutine at a time load or build derived state;
+	// searches meanwhile use what is published.
+	buildMu sync.Mutex
+	// mu guards closed and the pointers below; each derived state has its
+	// own lock for its contents.
 	mu     sync.RWMutex
 	closed bool
 	cache  *vcache   // FLAT: nil until the first Search
@@ -38,8 +44,8 @@ type shared struct {
 	// write, then kept in step by writes and saved when the file closes.
 	text *textIndex
 
-	dir         string // holds rows.db and the snapshots
-	exactBelow  int    // see Options.ExactBelow
+	exactBelow  int // see Options.ExactBelow
+	scanWorkers int // goroutines of an exact scan
 	noSnapshots bool
 	stats       derivedStats
 }
@@ -52,58 +58,90 @@ type derivedStats struct {
 func (sh *shared) snapPath(name string) string { return filepath.Join(sh.dir, name) }
 
 // pruneGen is the generation up to which the change log is no longer
-// needed: that of the snapshot on disk (0 if none, which keeps the log).
-// A process that never searched (an ingest) reads it from the snapshot's
-// trailer; should that snapshot be damaged it is rebuilt, not replayed, so
-// trusting the trailer alone is safe.
+// needed: the oldest generation among the snapshots on disk (whichever
+// process saved them), since a loader replays the log from there; 0 (keep
+// everything) if there is none yet. A missing snapshot does not count: it
+// is rebuilt from the rows, not replayed.
 func (sh *shared) pruneGen() uint64 {
-	switch {
-	case sh.cache != nil:
-		return sh.cache.saved
-	case sh.ann != nil:
-		return sh.ann.saved
-	case sh.schema.Index.Type == store.IndexFlat:
-		return snapshotGen(sh.snapPath(vectorsFile), snapVectors)
+	var gens []uint64
+	if sh.schema.Index.Type == store.IndexFlat {
+		gens = append(gens, snapshotGen(sh.snapPath(vectorsFile), snapVectors))
+	} else {
+		gens = append(gens, snapshotGen(sh.snapPath(indexFile), snapIndex))
 	}
-	return snapshotGen(sh.snapPath(indexFile), snapIndex)
+	if sh.schema.Text.Analyzer != noTextIndex {
+		gens = append(gens, textSnapshotGen(sh.snapPath(textFile)))
+	}
+	g := uint64(0)
+	for _, x := range gens {
+		if x != 0 && (g == 0 || x < g) {
+			g = x
+		}
+	}
+	return g
 }
 
 func (sh *shared) close() error {
 	sh.wmu.Lock()
 	defer sh.wmu.Unlock()
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
 	if sh.closed {
+		sh.mu.Unlock()
 		return nil
 	}
 	sh.closed = true
+	sh.mu.Unlock()
 	// Save what changed since the snapshots were written, so that the next
 	// process loads instead of replaying or rebuilding.
 	sh.saveCache()
 	sh.saveANN()
 	terr := sh.saveText()
+	sh.mu.Lock()
 	sh.cache, sh.ann, sh.text = nil, nil, nil
-	return errors.Join(terr, sh.db.Close())
+	sh.mu.Unlock()
+	sh.conn.close()
+	return terr
 }
 
 // guard turns a panic of bbolt, which trusts its file, into an error
 // wrapping ErrCorrupt. Use it as the first deferred call, with a named
-// error result.
+// error result. Memory faults in the mapped file (a page number past its
+// end) become panics too, instead of crashing the process.
 func (sh *shared) guard(err *error) {
 	if r := recover(); r != nil {
 		*err = corrupt(sh.name, sh.path, fmt.Errorf("%v", r))
 	}
 }
 
-// view runs fn in a read transaction unless the collection is closed.
-func (sh *shared) view(fn func(tx *bolt.Tx) error) (err error) {
+// view runs fn in a read transaction.
+func (sh *shared) view(ctx context.Context, fn func(tx *bolt.Tx) error) (err error) {
 	defer sh.guard(&err)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	if sh.closed {
-		return sh.errClosed()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	return sh.viewNoGuard(ctx, fn)
+}
+
+func (sh *shared) viewNoGuard(ctx context.Context, fn func(tx *bolt.Tx) error) error {
+	db, err := sh.conn.acquire(ctx, false)
+	if err != nil {
+		return err
 	}
-	return sh.db.View(fn)
+	defer sh.conn.release()
+	return db.View(fn)
+}
+
+// readTx begins a read transaction for a search that keeps it open while
+// it ranks; end rolls it back and releases the file.
+func (sh *shared) readTx(ctx context.Context) (tx *bolt.Tx, end func(), err error) {
+	db, err := sh.conn.acquire(ctx, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err = db.Begin(false)
+	if err != nil {
+		sh.conn.release()
+		return nil, nil, err
+	}
+	return tx, func() { tx.Rollback(); sh.conn.release() }, nil
 }
 
 func (sh *shared) errClosed() error {
@@ -208,7 +246,7 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 	// updates it instead of making it stale), and analyze the rows while
 	// the transaction runs and fsyncs, so analysis costs no extra latency
 	// unless it is the slower of the two.
-	if err := sh.ensureText(); err != nil {
+	if err := sh.ensureText(ctx); err != nil {
 		return err
 	}
 	// terms is written by the analysis goroutine only, and read after it
@@ -222,63 +260,109 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 		}
 	}()
 
-	defer sh.guard(&err)
-	sh.wmu.Lock()
-	defer sh.wmu.Unlock()
-	if sh.isClosed() {
-		return sh.errClosed()
-	}
-	var txid int
-	var gen uint64
 	ids := make([]int64, len(prep))
 	for i, p := range prep {
 		ids[i] = p.id
 	}
-	err = sh.db.Update(func(tx *bolt.Tx) error {
-		txid = tx.ID()
-		b := buckets(tx)
-		n := readCounters(b.meta)
+	var own []change
+	err = sh.write(ctx, "upsert into", ids, func(tx *bolt.Tx, b txBuckets, n *counters) error {
 		for i, p := range prep {
 			if i%64 == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
-			if err := b.upsert(p, &n); err != nil {
+			if err := b.upsert(p, n); err != nil {
 				return err
 			}
 		}
+		return nil
+	}, func() ([]change, error) {
+		aerr := <-analyzed
+		analyzed <- nil
+		if aerr != nil {
+			return nil, aerr
+		}
+		own = make([]change, len(prep))
+		for i, p := range prep {
+			own[i] = change{id: p.id, val: p.val, vec: p.vec, terms: terms[i], hasTerms: true}
+		}
+		return own, nil
+	})
+	return err
+}
+
+// write runs one write transaction — fn changes rows; the ids it touches
+// are logged — and then brings the derived state up to date: first with
+// what other processes committed since it was last in step (read in the
+// same transaction, before fn's changes), then with this write's own
+// changes, which done returns once the transaction has committed.
+func (sh *shared) write(ctx context.Context, op string, ids []int64, fn func(tx *bolt.Tx, b txBuckets, n *counters) error, done func() ([]change, error)) (err error) {
+	defer sh.guard(&err)
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	sh.wmu.Lock()
+	defer sh.wmu.Unlock()
+	if sh.isClosed() {
+		return sh.errClosed()
+	}
+	ds := sh.loaded()
+	db, err := sh.conn.acquire(ctx, true)
+	if err != nil {
+		return err
+	}
+	var gen uint64
+	var external []change
+	stale := false
+	err = db.Update(func(tx *bolt.Tx) error {
 		gen = uint64(tx.ID())
+		if len(ds) > 0 && minGen(ds) < gen-1 {
+			var err error
+			if external, err = changesSince(tx, minGen(ds)); errors.Is(err, errStale) {
+				stale = true
+			} else if err != nil {
+				return err
+			}
+		}
+		b := buckets(tx)
+		n := readCounters(b.meta)
+		if err := fn(tx, b, &n); err != nil {
+			return err
+		}
 		if err := recordChanges(tx, ids, sh.pruneGen()); err != nil {
 			return err
 		}
 		return n.write(b.meta)
 	})
+	sh.conn.release()
 	if err != nil {
-		return sh.writeErr("upsert into", err)
+		return sh.writeErr(op, err)
 	}
-	if aerr := <-analyzed; aerr != nil {
-		// Cannot happen once the schema was checked at open; the index is
-		// now stale by txid and will be rebuilt.
-		analyzed <- nil
-		return aerr
+	own, err := done()
+	if err != nil {
+		// Cannot happen once the schema was checked at open; the derived
+		// state misses this write and is loaded again.
+		sh.dropDerived(ds)
+		return err
 	}
-	analyzed <- nil
-	sh.applyANN(prep, nil, gen)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sh.applyText(txid, prep, terms, nil)
-	if sh.cache != nil {
-		sh.cache.gen = gen
-		for _, p := range prep {
-			if err := sh.cache.put(p); err != nil {
-				// The write is durable; only the derived cache is off, so
-				// rebuild it on the next search.
-				sh.cache = nil
-				break
+	if stale {
+		sh.dropDerived(ds)
+		return nil
+	}
+	for _, d := range ds {
+		if len(external) > 0 {
+			if err := d.applyChanges(external, gen-1); err != nil {
+				sh.dropDerived([]derived{d})
+				continue
 			}
 		}
+		for i := range own {
+			own[i].gen = gen
+		}
+		if err := d.applyChanges(own, gen); err != nil {
+			sh.dropDerived([]derived{d})
+		}
 	}
+	sh.saveTextNow()
 	return nil
 }
 
@@ -360,23 +444,12 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 		return ctx.Err()
 	}
 	sh := c.sh
-	if err := sh.ensureText(); err != nil {
+	if err := sh.ensureText(ctx); err != nil {
 		return err
 	}
-	defer sh.guard(&err)
-	sh.wmu.Lock()
-	defer sh.wmu.Unlock()
-	if sh.isClosed() {
-		return sh.errClosed()
-	}
 	var deleted []int64
-	var txid int
-	var gen uint64
-	err = sh.db.Update(func(tx *bolt.Tx) error {
-		txid = tx.ID()
+	return sh.write(ctx, "delete from", nil, func(tx *bolt.Tx, b txBuckets, n *counters) error {
 		deleted = deleted[:0]
-		b := buckets(tx)
-		n := readCounters(b.meta)
 		for i, id := range ids {
 			if i%64 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -392,7 +465,7 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 			if err != nil {
 				return fmt.Errorf("row %d: %w", id, err)
 			}
-			if err := b.removeSource(string(ov.source), id, &n); err != nil {
+			if err := b.removeSource(string(ov.source), id, n); err != nil {
 				return err
 			}
 			if err := b.rows.Delete(key); err != nil {
@@ -401,26 +474,14 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 			n.rows--
 			deleted = append(deleted, id)
 		}
-		gen = uint64(tx.ID())
-		if err := recordChanges(tx, deleted, sh.pruneGen()); err != nil {
-			return err
+		return recordChanges(tx, deleted, 0)
+	}, func() ([]change, error) {
+		own := make([]change, len(deleted))
+		for i, id := range deleted {
+			own[i] = change{id: id, hasTerms: true}
 		}
-		return n.write(b.meta)
+		return own, nil
 	})
-	if err != nil {
-		return sh.writeErr("delete from", err)
-	}
-	sh.applyANN(nil, deleted, gen)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	sh.applyText(txid, nil, nil, deleted)
-	if sh.cache != nil {
-		sh.cache.gen = gen
-		for _, id := range deleted {
-			sh.cache.remove(id)
-		}
-	}
-	return nil
 }
 
 // SourceIDs returns the ids of source's rows in ascending order.
@@ -432,7 +493,7 @@ func (c *Collection) SourceIDs(ctx context.Context, source string) ([]int64, err
 		return nil, err
 	}
 	ids := []int64{}
-	err := c.sh.view(func(tx *bolt.Tx) error {
+	err := c.sh.view(ctx, func(tx *bolt.Tx) error {
 		prefix := sourcePrefix(source)
 		cur := tx.Bucket(bucketSources).Cursor()
 		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
@@ -455,7 +516,7 @@ func (c *Collection) Sources(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	srcs := []string{}
-	err := c.sh.view(func(tx *bolt.Tx) error {
+	err := c.sh.view(ctx, func(tx *bolt.Tx) error {
 		cur := tx.Bucket(bucketSources).Cursor()
 		for k, _ := cur.First(); k != nil; {
 			src, _, ok := splitSourceKey(k)
@@ -481,7 +542,7 @@ func (c *Collection) Get(ctx context.Context, ids []int64, outputFields []string
 	}
 	hits := []store.Hit{}
 	seen := make(map[int64]bool, len(ids))
-	err := c.sh.view(func(tx *bolt.Tx) error {
+	err := c.sh.view(ctx, func(tx *bolt.Tx) error {
 		rows := tx.Bucket(bucketRows)
 		for _, id := range ids {
 			if seen[id] {
@@ -519,7 +580,8 @@ func entity(id int64, val []byte, outputFields []string) (map[string]any, error)
 	return row.Entity(outputFields), nil
 }
 
-// Stats reads the counters kept in meta and the file size.
+// Stats reads the counters kept in meta; DiskBytes is the size of every
+// file of the collection (rows, snapshots, lock files).
 func (c *Collection) Stats(ctx context.Context) (store.Stats, error) {
 	if err := c.usable(); err != nil {
 		return store.Stats{}, err
@@ -528,7 +590,7 @@ func (c *Collection) Stats(ctx context.Context) (store.Stats, error) {
 		return store.Stats{}, err
 	}
 	var st store.Stats
-	err := c.sh.view(func(tx *bolt.Tx) error {
+	err := c.sh.view(ctx, func(tx *bolt.Tx) error {
 		n := readCounters(tx.Bucket(bucketMeta))
 		st.Rows, st.Sources = int64(n.rows), int64(n.sources)
 		return nil
@@ -536,8 +598,6 @@ func (c *Collection) Stats(ctx context.Context) (store.Stats, error) {
 	if err != nil {
 		return st, err
 	}
-	if fi, err := os.Stat(c.sh.path); err == nil {
-		st.DiskBytes = fi.Size()
-	}
+	st.DiskBytes = dirSize(c.sh.dir)
 	return st, nil
 }

@@ -69,6 +69,10 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if mode == "writebench" {
+		writeBenchChild(t, s)
+		return
+	}
 	c, err := s.Open(ctx, crashName)
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +80,11 @@ func TestCrashChild(t *testing.T) {
 	fmt.Println("ready")
 	switch mode {
 	case "hold":
+		// A write transaction that does not end, as a stuck writer would.
+		if _, err := c.(*Collection).sh.conn.acquire(ctx, true); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Println("holding")
 		time.Sleep(time.Minute)
 	case "crash":
 		r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
@@ -216,8 +225,9 @@ func checkCrashed(t *testing.T, dir string) store.Stats {
 	return st
 }
 
-// TestLockedByOtherProcess holds a collection open in a child process and
-// checks that this one cannot open it until the child is gone.
+// TestLockedByOtherProcess has a child process hold a write transaction
+// open: this one waits for it — with a timeout it gives up with ErrLocked,
+// and without one it gets in as soon as the child is gone.
 func TestLockedByOtherProcess(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
@@ -243,7 +253,7 @@ func TestLockedByOtherProcess(t *testing.T) {
 		cmd.Wait()
 	}()
 	sc := bufio.NewScanner(out)
-	for sc.Scan() && sc.Text() != "ready" {
+	for sc.Scan() && sc.Text() != "holding" {
 	}
 
 	for _, ro := range []bool{false, true} {
@@ -264,14 +274,54 @@ func TestLockedByOtherProcess(t *testing.T) {
 		s.Close()
 	}
 
-	cmd.Process.Kill()
-	cmd.Wait()
-	s, err = Open(dir, Options{LockTimeout: 2 * time.Second})
+	// Without a timeout the open waits, says so, and succeeds once the
+	// writer is gone.
+	waited := make(chan WaitEvent, 4)
+	s, err = Open(dir, Options{WaitNotice: 50 * time.Millisecond, OnWait: func(e WaitEvent) { waited <- e }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.Open(ctx, crashName); err != nil {
-		t.Errorf("Open after the other process died: %v", err)
+	opened := make(chan error, 1)
+	go func() {
+		_, err := s.Open(ctx, crashName)
+		opened <- err
+	}()
+	select {
+	case e := <-waited:
+		if e.Collection != crashName {
+			t.Errorf("OnWait(%+v)", e)
+		}
+	case err := <-opened:
+		t.Fatalf("Open returned %v while another process held the collection", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no OnWait call after 5s of waiting")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	select {
+	case err := <-opened:
+		if err != nil {
+			t.Errorf("Open after the other process died: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("Open still waits 5s after the other process died")
+	}
+}
+
+// writeBenchChild rewrites batches of 96 rows of collection "bench" (ids
+// 0..19,999, so it keeps its size) until it is killed, as an ingest does;
+// BenchmarkSearchBesideWriterProcess runs it.
+func writeBenchChild(t *testing.T, s *Store) {
+	c, err := s.Open(context.Background(), "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(9, uint64(os.Getpid())))
+	fmt.Println("ready")
+	for i := 0; ; i++ {
+		if err := c.Upsert(context.Background(), benchRows(r, int64(i*96%19_904), 96)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -7,14 +7,42 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/kura-rag/kura/internal/store"
 )
 
 // formatVersion is written to meta/format when a collection is created and
 // checked on every open, so that a later, incompatible layout is refused
-// with a clear message instead of being misread.
-const formatVersion = "kura-local/1"
+// with a clear message instead of being misread. formatPrefix + N is
+// format N; see checkFormat.
+const (
+	formatPrefix  = "kura-local/"
+	formatNumber  = 1
+	formatVersion = "kura-local/1"
+)
+
+// ErrNewerFormat is wrapped by the error for a collection written by a
+// newer kura in a format this one cannot read.
+var ErrNewerFormat = errors.New("collection was written by a newer kura")
+
+// checkFormat accepts this kura's format. A newer one is refused with
+// ErrNewerFormat (upgrade kura, or restore an older backup); anything else
+// is not a kura collection. Format 1 is the first: there is no older format
+// to upgrade yet. When there is, its upgrade runs here, in place, in the
+// write transaction that opens it, after the file has been copied to
+// rows.db.kura-local-N.bak.
+func checkFormat(f string) error {
+	n, err := strconv.Atoi(strings.TrimPrefix(f, formatPrefix))
+	switch {
+	case !strings.HasPrefix(f, formatPrefix) || err != nil || n < 1:
+		return fmt.Errorf("format %q is not a kura collection format (this kura reads %q)", f, formatVersion)
+	case n > formatNumber:
+		return fmt.Errorf("%w: its format is %q and this kura reads %q; use a newer kura, or restore a backup made by this version", ErrNewerFormat, f, formatVersion)
+	}
+	return nil
+}
 
 // rowVersion is the first byte of every encoded row.
 const rowVersion = 1

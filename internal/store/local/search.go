@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -63,36 +62,37 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 	if sh.schema.Index.Type != store.IndexFlat {
 		return sh.searchANN(ctx, q, req, expr, needFields, needText)
 	}
-	// A write between ensureCache and RLock may (rarely) drop the cache;
-	// then build it again.
-	for {
-		if err := sh.ensureCache(needFields); err != nil {
-			return nil, err
-		}
-		sh.mu.RLock()
-		if sh.closed {
-			sh.mu.RUnlock()
-			return nil, sh.errClosed()
-		}
-		if sh.cache != nil && (!needFields || sh.cache.fields != nil) {
-			break
-		}
-		sh.mu.RUnlock()
+	if err := sh.ensureCache(ctx, needFields); err != nil {
+		return nil, err
 	}
-	defer sh.mu.RUnlock()
-	cache := sh.cache
+	sh.mu.RLock()
+	cache, closed := sh.cache, sh.closed
+	sh.mu.RUnlock()
+	if closed {
+		return nil, sh.errClosed()
+	}
+	if cache == nil {
+		return nil, fmt.Errorf("collection %s: the vector cache was dropped by a concurrent change; search again", sh.name)
+	}
 	var tx *bolt.Tx
+	var txs txSet
+	defer txs.end()
 	if needText || len(req.OutputFields) > 0 {
-		if tx, err = sh.db.Begin(false); err != nil {
+		if tx, txs.release, err = sh.readTx(ctx); err != nil {
 			return nil, err
 		}
-		defer tx.Rollback()
+		txs.db = tx.DB()
+	}
+	cache.mu.RLock()
+	defer cache.mu.RUnlock()
+	if needFields && cache.fields == nil {
+		return nil, fmt.Errorf("collection %s: the field cache was dropped by a concurrent change; search again", sh.name)
 	}
 
 	var newAccept func() func(i int) bool
 	if expr != nil {
 		newAccept = func() func(i int) bool {
-			return matcher(expr, tx, needText, func(i int) int64 { return cache.ids[i] }, func(i int) map[string]any {
+			return matcher(expr, txs.next(tx), needText, func(i int) int64 { return cache.ids[i] }, func(i int) map[string]any {
 				if cache.fields == nil {
 					return nil
 				}
@@ -100,18 +100,53 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 			})
 		}
 	}
-
-	// A bbolt transaction must not be shared between goroutines, so a
-	// filter on the text is evaluated by one.
 	workers := 1
-	if cache.len() >= parallelMin && !needText {
-		workers = runtime.GOMAXPROCS(0)
+	if cache.len() >= parallelMin {
+		workers = sh.scanWorkers
 	}
 	top, err := cache.topK(ctx, q, req.Limit, sh.schema.Metric, newAccept, workers)
 	if err != nil {
 		return nil, err
 	}
 	return sh.hits(tx, top, req.OutputFields)
+}
+
+// txSet hands each goroutine of a parallel scan its own read transaction
+// on the handle a search holds (a bbolt transaction is not safe for
+// concurrent use); the first one gets the search's own.
+type txSet struct {
+	db      *bolt.DB
+	release func() // ends the search's own transaction and releases the file
+	mu      sync.Mutex
+	used    bool
+	txs     []*bolt.Tx
+}
+
+func (t *txSet) next(own *bolt.Tx) *bolt.Tx {
+	if own == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.used {
+		t.used = true
+		return own
+	}
+	tx, err := t.db.Begin(false)
+	if err != nil {
+		return own // cannot happen on an open handle; fall back to sharing
+	}
+	t.txs = append(t.txs, tx)
+	return tx
+}
+
+func (t *txSet) end() {
+	for _, tx := range t.txs {
+		tx.Rollback()
+	}
+	if t.release != nil {
+		t.release()
+	}
 }
 
 // matcher returns a row filter for expr over rows numbered i: idOf and
@@ -153,21 +188,23 @@ func matcher(expr *filter.Expr, tx *bolt.Tx, needText bool, idOf func(int) int64
 }
 
 // hits turns ranked rows into hits with their output fields read from tx.
+// A row missing from tx was deleted by a commit the derived state has not
+// caught up with yet (another process's, a moment ago): it is left out.
 func (sh *shared) hits(tx *bolt.Tx, top []scored, outputFields []string) ([]store.Hit, error) {
-	hits := make([]store.Hit, len(top))
-	for i, s := range top {
-		hits[i] = store.Hit{ID: s.id, Score: s.score, Entity: map[string]any{}}
-		if len(outputFields) == 0 {
-			continue
+	hits := make([]store.Hit, 0, len(top))
+	for _, s := range top {
+		h := store.Hit{ID: s.id, Score: s.score, Entity: map[string]any{}}
+		if len(outputFields) > 0 {
+			v := tx.Bucket(bucketRows).Get(idKey(s.id))
+			if v == nil {
+				continue
+			}
+			var err error
+			if h.Entity, err = entity(s.id, v, outputFields); err != nil {
+				return nil, corrupt(sh.name, sh.path, err)
+			}
 		}
-		v := tx.Bucket(bucketRows).Get(idKey(s.id))
-		if v == nil {
-			return nil, fmt.Errorf("row %d is cached but not stored in collection %s", s.id, sh.name)
-		}
-		var err error
-		if hits[i].Entity, err = entity(s.id, v, outputFields); err != nil {
-			return nil, corrupt(sh.name, sh.path, err)
-		}
+		hits = append(hits, h)
 	}
 	return hits, nil
 }
@@ -175,45 +212,52 @@ func (sh *shared) hits(tx *bolt.Tx, top []scored, outputFields []string) ([]stor
 // searchANN answers a search of an IVF_FLAT or HNSW collection from its
 // index (see annIndex.search for when it scans exactly instead).
 func (sh *shared) searchANN(ctx context.Context, q []float32, req store.SearchRequest, expr *filter.Expr, needFields, needText bool) (_ []store.Hit, err error) {
-	for {
-		if err := sh.ensureANN(needFields); err != nil {
+	if err := sh.ensureANN(ctx, needFields); err != nil {
+		return nil, err
+	}
+	sh.mu.RLock()
+	a, closed := sh.ann, sh.closed
+	sh.mu.RUnlock()
+	if closed {
+		return nil, sh.errClosed()
+	}
+	if a == nil {
+		return nil, fmt.Errorf("collection %s: the index was dropped by a concurrent change; search again", sh.name)
+	}
+	var tx *bolt.Tx
+	var txs txSet
+	defer txs.end()
+	if needText || len(req.OutputFields) > 0 || a.spec.SQ8 {
+		if tx, txs.release, err = sh.readTx(ctx); err != nil {
 			return nil, err
 		}
-		sh.mu.RLock()
-		if sh.closed {
-			sh.mu.RUnlock()
-			return nil, sh.errClosed()
-		}
-		if sh.ann != nil && (!needFields || sh.ann.fields != nil) {
-			break
-		}
-		sh.mu.RUnlock()
+		txs.db = tx.DB()
 	}
-	defer sh.mu.RUnlock()
-	a := sh.ann
 	a.mu.RLock()
 	defer a.mu.RUnlock()
+	if needFields && a.fields == nil {
+		return nil, fmt.Errorf("collection %s: the field cache was dropped by a concurrent change; search again", sh.name)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var tx *bolt.Tx
-	if needText || len(req.OutputFields) > 0 || a.spec.SQ8 {
-		if tx, err = sh.db.Begin(false); err != nil {
-			return nil, err
-		}
-		defer tx.Rollback()
-	}
-	var accept func(uint32) bool
+	var newAccept func() func(uint32) bool
 	if expr != nil {
-		m := matcher(expr, tx, needText, func(i int) int64 { return a.ids[i] }, func(i int) map[string]any {
-			if a.fields == nil {
-				return nil
-			}
-			return a.fields[i]
-		})
-		accept = func(s uint32) bool { return int(s) < len(a.ids) && m(int(s)) }
+		newAccept = func() func(uint32) bool {
+			m := matcher(expr, txs.next(tx), needText, func(i int) int64 { return a.ids[i] }, func(i int) map[string]any {
+				if a.fields == nil {
+					return nil
+				}
+				return a.fields[i]
+			})
+			return func(s uint32) bool { return int(s) < len(a.ids) && m(int(s)) }
+		}
 	}
-	res := a.search(q, req.Limit, req.Params, accept, a.floatOf(tx), sh.exactBelow)
+	newFloat := func() func(uint32) []float32 { return a.floatOf(txs.next(tx)) }
+	res, err := a.search(ctx, q, req.Limit, req.Params, newAccept, newFloat, sh.exactBelow, sh.scanWorkers)
+	if err != nil {
+		return nil, err
+	}
 	// The index ranks by 1 − similarity; report the similarity itself,
 	// computed as the exact search does, so scores do not depend on the
 	// index type.

@@ -63,7 +63,7 @@ var errStale = errors.New("snapshot is missing, damaged or out of date")
 // writeSnapshot saves payload (written by fn) atomically as path.
 func writeSnapshot(path string, kind uint32, gen uint64, fn func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".snap-*")
+	f, err := createTemp(dir, ".snap-*")
 	if err != nil {
 		return err
 	}
@@ -95,14 +95,13 @@ func writeSnapshot(path string, kind uint32, gen uint64, fn func(w io.Writer) er
 	if err := f.Sync(); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
+	// Renamed while still open, so that the file is never unlocked under
+	// its temporary name (see removeLeftovers).
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
 	syncDir(dir)
-	return nil
+	return f.Close()
 }
 
 type countingWriter struct {
@@ -216,34 +215,4 @@ func recordChanges(tx *bolt.Tx, ids []int64, prune uint64) error {
 		}
 	}
 	return meta.Put(keyPruned, putUint64(make([]byte, 8), prune))
-}
-
-// changedSince returns the ids changed after generation gen, or errStale
-// if the log no longer reaches back that far.
-func changedSince(tx *bolt.Tx, gen uint64) ([]int64, error) {
-	if uint64(tx.ID()) < gen {
-		return nil, fmt.Errorf("%w: snapshot generation %d is newer than the file's %d", errStale, gen, tx.ID())
-	}
-	if uint64(tx.ID()) == gen {
-		return nil, nil
-	}
-	b := tx.Bucket(bucketChanges)
-	if b == nil || gen < getUint64(tx.Bucket(bucketMeta).Get(keyPruned)) {
-		return nil, fmt.Errorf("%w: the change log does not reach back to generation %d", errStale, gen)
-	}
-	seen := map[int64]bool{}
-	var ids []int64
-	start := binary.BigEndian.AppendUint64(nil, gen+1)
-	c := b.Cursor()
-	for k, _ := c.Seek(start); k != nil; k, _ = c.Next() {
-		if len(k) != 16 {
-			return nil, fmt.Errorf("%w: bad change key %x", errStale, k)
-		}
-		id := keyID(k[8:])
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids, nil
 }

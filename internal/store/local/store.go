@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -20,26 +21,29 @@ import (
 	"github.com/kura-rag/kura/internal/store"
 )
 
-// DefaultLockTimeout is how long Open waits for another process to release
-// a collection when Options.LockTimeout is zero.
-const DefaultLockTimeout = 2 * time.Second
-
 const (
 	collectionsDir = "collections"
 	rowsFile       = "rows.db"
 )
 
 // Options configure a [Store]. The zero value opens read-write and waits
-// [DefaultLockTimeout] for a collection another process holds.
+// as long as it takes for a collection another process is using.
 type Options struct {
-	// ReadOnly opens every collection with a shared lock, so that several
-	// readers (search, describe) can run at once; writes, Create and Drop
-	// fail with an error wrapping store.ErrInvalid.
+	// ReadOnly refuses writes, Create and Drop with an error wrapping
+	// store.ErrInvalid, and never creates files (lock files included, if
+	// the directory is read-only).
 	ReadOnly bool
-	// LockTimeout bounds the wait for a collection another process holds
-	// (exclusively for writing, or shared for reading when this store
-	// writes). After it the open fails with store.ErrLocked.
+	// LockTimeout, if positive, bounds the wait for a collection another
+	// process is using; after it the operation fails with store.ErrLocked.
+	// Zero waits until the context ends.
 	LockTimeout time.Duration
+	// OnWait, if set, is called once per operation that has waited
+	// WaitNotice for another process, so that a command can say what it is
+	// waiting for. It must not block.
+	OnWait func(WaitEvent)
+	// WaitNotice is the wait after which OnWait is called; zero means
+	// DefaultWaitNotice.
+	WaitNotice time.Duration
 
 	// noSync turns off fsync; only benchmarks that build large fixtures set it.
 	noSync bool
@@ -48,6 +52,16 @@ type Options struct {
 	exactBelow int
 	// noSnapshots stops saving vectors.snap and index.snap (tests).
 	noSnapshots bool
+	// scanWorkers overrides GOMAXPROCS as the goroutines of an exact scan
+	// (benchmarks compare one against several).
+	scanWorkers int
+}
+
+func (o *Options) waitNotice() time.Duration {
+	if o.WaitNotice > 0 {
+		return o.WaitNotice
+	}
+	return DefaultWaitNotice
 }
 
 // Store is the embedded store: a directory with one bbolt file per
@@ -68,13 +82,11 @@ var _ store.Store = (*Store)(nil)
 // is set. Opening is cheap: collections are opened (and locked) by
 // [Store.Open] and [Store.Create].
 func Open(dir string, opts Options) (*Store, error) {
-	if opts.LockTimeout <= 0 {
-		opts.LockTimeout = DefaultLockTimeout
-	}
 	if !opts.ReadOnly {
 		if err := os.MkdirAll(filepath.Join(dir, collectionsDir), 0o755); err != nil {
 			return nil, fmt.Errorf("cannot create the kura data directory: %w", err)
 		}
+		removeLeftovers(filepath.Join(dir, collectionsDir))
 	} else if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("kura data directory %s is not a directory", dir)
 	}
@@ -167,6 +179,11 @@ func (s *Store) Create(ctx context.Context, name string, schema store.Schema) (s
 	if err := initFile(filepath.Join(tmp, rowsFile), schema); err != nil {
 		return nil, fmt.Errorf("cannot create collection %s: %w", name, err)
 	}
+	for _, f := range []string{gateFile, waitFile} {
+		if err := os.WriteFile(filepath.Join(tmp, f), nil, 0o644); err != nil {
+			return nil, fmt.Errorf("cannot create collection %s: %w", name, err)
+		}
+	}
 	if err := os.Rename(tmp, final); err != nil {
 		if _, serr := os.Stat(final); serr == nil {
 			return nil, fmt.Errorf("%w: %s", store.ErrExists, name)
@@ -174,7 +191,7 @@ func (s *Store) Create(ctx context.Context, name string, schema store.Schema) (s
 		return nil, fmt.Errorf("cannot create collection %s: %w", name, err)
 	}
 	syncDir(filepath.Join(s.dir, collectionsDir))
-	sh, err := s.openSharedLocked(name)
+	sh, err := s.openSharedLocked(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -248,92 +265,100 @@ func (s *Store) Open(ctx context.Context, name string) (store.Collection, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The file is checked without s.mu held: it may have to wait for
+	// another process, and other collections of this Store must not.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errStoreClosed
+	}
+	if sh := s.open[name]; sh != nil {
+		sh.refs++
+		s.mu.Unlock()
+		return &Collection{sh: sh, store: s}, nil
+	}
+	s.mu.Unlock()
+	sh, err := s.newShared(ctx, name)
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
+		sh.conn.close()
 		return nil, errStoreClosed
 	}
-	sh, err := s.openSharedLocked(name)
-	if err != nil {
-		return nil, err
+	if other := s.open[name]; other != nil { // opened meanwhile
+		sh.conn.close()
+		sh = other
+		sh.refs++
+	} else {
+		s.open[name] = sh
 	}
 	return &Collection{sh: sh, store: s}, nil
 }
 
-// openSharedLocked returns the shared state of collection name, opening its
-// file if this Store has not yet. s.mu must be held.
-func (s *Store) openSharedLocked(name string) (*shared, error) {
+// openSharedLocked returns the shared state of collection name, opening
+// it if this Store has not yet. s.mu must be held.
+func (s *Store) openSharedLocked(ctx context.Context, name string) (*shared, error) {
 	if sh := s.open[name]; sh != nil {
 		sh.refs++
 		return sh, nil
 	}
-	path := filepath.Join(s.collectionDir(name), rowsFile)
-	db, err := s.openFile(name, path, s.opts.ReadOnly)
+	sh, err := s.newShared(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	schema, err := readMeta(db)
-	if err != nil {
-		db.Close()
-		return nil, corrupt(name, path, err)
-	}
-	sh := &shared{name: name, path: path, db: db, schema: schema, readOnly: s.opts.ReadOnly, refs: 1,
-		dir: s.collectionDir(name), exactBelow: DefaultExactBelow, noSnapshots: s.opts.noSnapshots}
-	if s.opts.exactBelow != 0 {
-		sh.exactBelow = max(0, s.opts.exactBelow)
 	}
 	s.open[name] = sh
 	return sh, nil
 }
 
-// openFile opens and locks a collection's bbolt file, translating bbolt's
-// errors into the store's.
-func (s *Store) openFile(name, path string, readOnly bool) (db *bolt.DB, err error) {
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
+// newShared opens collection name: its lock files, and a first read of its
+// file to check the format and read the schema.
+func (s *Store) newShared(ctx context.Context, name string) (*shared, error) {
+	dir := s.collectionDir(name)
+	path := filepath.Join(dir, rowsFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s (no %s)", store.ErrNotFound, name, path)
 	}
-	if err == nil && fi.Size() == 0 {
-		// bbolt would quietly initialise an empty file as a new database.
-		return nil, corrupt(name, path, errors.New("the file is empty"))
+	sh := &shared{name: name, path: path, dir: dir, readOnly: s.opts.ReadOnly, refs: 1,
+		exactBelow: DefaultExactBelow, noSnapshots: s.opts.noSnapshots, scanWorkers: runtime.GOMAXPROCS(0)}
+	if s.opts.scanWorkers > 0 {
+		sh.scanWorkers = s.opts.scanWorkers
 	}
-	// bbolt's file, so that its descriptor can be closed if bbolt panics
-	// half-way through opening a damaged file. (The lock itself lasts until
-	// the process exits when the panic came after bbolt mapped the file:
-	// the mapping holds the file open, and bbolt does not return it.)
-	var file *os.File
-	defer func() {
-		// bbolt trusts its file; a damaged one must not crash kura.
-		if r := recover(); r != nil {
-			if file != nil {
-				file.Close()
+	sh.conn = newConn(name, dir, &s.opts)
+	if s.opts.exactBelow != 0 {
+		sh.exactBelow = max(0, s.opts.exactBelow)
+	}
+	err := sh.viewNoGuard(ctx, func(tx *bolt.Tx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%v", r)
 			}
-			db, err = nil, corrupt(name, path, fmt.Errorf("%v", r))
+		}()
+		sh.schema, err = readMeta(tx)
+		if errors.Is(err, ErrNewerFormat) {
+			return fmt.Errorf("collection %s (%s): %w", name, path, err)
 		}
-	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:      s.opts.LockTimeout,
-		ReadOnly:     readOnly,
-		NoSync:       s.opts.noSync,
-		FreelistType: bolt.FreelistMapType,
-		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
-			f, err := os.OpenFile(name, flag, perm)
-			file = f
-			return f, err
-		},
+		if err != nil {
+			return corrupt(name, path, err)
+		}
+		return nil
 	})
-	switch {
-	case err == nil:
-		return db, nil
-	case errors.Is(err, berrors.ErrTimeout):
-		return nil, store.Errorf(store.ErrLocked, "another kura process is writing to collection %s (or reading it while this one wants to write); wait for it to finish or stop it, then retry (waited %v for %s)", name, s.opts.LockTimeout, path)
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("%w: %s", store.ErrNotFound, name)
-	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
-		return nil, corrupt(name, path, err)
-	default:
-		return nil, fmt.Errorf("cannot open collection %s (%s): %w", name, path, err)
+	if err != nil {
+		sh.conn.close()
+		return nil, err
 	}
+	if !s.opts.ReadOnly {
+		removeLeftovers(dir)
+	}
+	return sh, nil
+}
+
+// isBoltFormatErr reports bbolt's errors for a file that is not a bbolt
+// database of its version.
+func isBoltFormatErr(err error) bool {
+	return errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrVersionMismatch) || errors.Is(err, berrors.ErrChecksum)
 }
 
 // ErrCorrupt is wrapped by errors for a collection file that is damaged or
@@ -346,34 +371,29 @@ func corrupt(name, path string, cause error) error {
 }
 
 // readMeta checks the format and returns the schema.
-func readMeta(db *bolt.DB) (schema store.Schema, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	err = db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil || tx.Bucket(bucketRows) == nil || tx.Bucket(bucketSources) == nil {
-			return errors.New("it has no kura buckets")
-		}
-		if f := meta.Get(keyFormat); string(f) != formatVersion {
-			return fmt.Errorf("format %q, this kura reads %q", f, formatVersion)
-		}
-		if err := json.Unmarshal(meta.Get(keySchema), &schema); err != nil {
-			return fmt.Errorf("schema: %v", err)
-		}
-		if schema.Dim <= 0 {
-			return fmt.Errorf("schema has dimension %d", schema.Dim)
-		}
-		return nil
-	})
-	return schema, err
+func readMeta(tx *bolt.Tx) (schema store.Schema, err error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil || tx.Bucket(bucketRows) == nil || tx.Bucket(bucketSources) == nil {
+		return schema, errors.New("it has no kura buckets")
+	}
+	if err := checkFormat(string(meta.Get(keyFormat))); err != nil {
+		return schema, err
+	}
+	if err := json.Unmarshal(meta.Get(keySchema), &schema); err != nil {
+		return schema, fmt.Errorf("schema: %v", err)
+	}
+	if schema.Dim <= 0 {
+		return schema, fmt.Errorf("schema has dimension %d", schema.Dim)
+	}
+	return schema, nil
 }
 
-// Drop removes a collection. It takes the collection's write lock first, so
-// it fails with store.ErrLocked while another process uses it; handles of
-// this Store on the collection become unusable.
+// Drop removes a collection. It waits, like a write, until no other
+// process uses the collection, and renames the directory away while it
+// holds the locks, so that no process opens it between the unlock and the
+// removal; processes that were waiting for it then find it gone. Handles
+// of this Store on the collection become unusable. A damaged collection
+// can be dropped too.
 func (s *Store) Drop(ctx context.Context, name string) error {
 	if err := store.ValidateName(name); err != nil {
 		return err
@@ -398,20 +418,20 @@ func (s *Store) Drop(ctx context.Context, name string) error {
 		delete(s.open, name)
 	}
 	dir := s.collectionDir(name)
-	path := filepath.Join(dir, rowsFile)
-	db, err := s.openFile(name, path, false)
-	if err != nil && !errors.Is(err, ErrCorrupt) {
+	if _, err := os.Stat(filepath.Join(dir, rowsFile)); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s", store.ErrNotFound, name)
+	}
+	c := newConn(name, dir, &s.opts)
+	defer c.close()
+	unlockAll, err := c.lockExclusive(ctx)
+	if err != nil {
 		return err
 	}
-	// Move it out of sight while holding the lock, so no other process can
-	// open it between the unlock and the removal.
 	var r [8]byte
 	_, _ = rand.Read(r[:])
 	tmp := filepath.Join(s.dir, collectionsDir, ".drop-"+hex.EncodeToString(r[:]))
 	rerr := os.Rename(dir, tmp)
-	if db != nil {
-		db.Close()
-	}
+	unlockAll()
 	if rerr != nil {
 		return fmt.Errorf("cannot drop collection %s: %w", name, rerr)
 	}

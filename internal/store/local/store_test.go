@@ -79,39 +79,159 @@ func TestLayout(t *testing.T) {
 	}
 }
 
-func TestLockBetweenStores(t *testing.T) {
+// TestStoresTakeTurns opens one collection through two Stores, which
+// exclude each other like two processes: a write of one (a held handle
+// here, standing for a long transaction) makes the other wait visibly,
+// never fail unless it set a timeout, and both see each other's commits.
+func TestStoresTakeTurns(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	a := openStore(t, dir, Options{})
+	ca := mustCreate(t, a, "docs", store.Schema{Dim: 2, Metric: store.MetricIP})
+	if err := ca.Upsert(ctx, []store.Row{vrow(1, "a", 1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+
+	var waits []WaitEvent
+	var mu sync.Mutex
+	b := openStore(t, dir, Options{WaitNotice: 20 * time.Millisecond, OnWait: func(e WaitEvent) {
+		mu.Lock()
+		waits = append(waits, e)
+		mu.Unlock()
+	}})
+	cb := mustOpen(t, b, "docs")
+	short := openStore(t, dir, Options{ReadOnly: true, LockTimeout: 80 * time.Millisecond})
+	cs := mustOpen(t, short, "docs")
+
+	// A writes: B's search waits for it, the impatient reader gives up.
+	if _, err := ca.sh.conn.acquire(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := cs.Search(ctx, store.SearchRequest{Vector: []float32{1, 0}, Limit: 1})
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "docs") {
+		t.Errorf("search with an 80ms timeout while another store writes: %v, want ErrLocked naming the collection", err)
+	}
+	if d := time.Since(start); d < 70*time.Millisecond || d > 2*time.Second {
+		t.Errorf("gave up after %v, the timeout is 80ms", d)
+	}
+	found := make(chan error, 1)
+	go func() {
+		hits, err := cb.Search(ctx, store.SearchRequest{Vector: []float32{0, 1}, Limit: 5})
+		if err == nil && len(hits) != 2 {
+			err = fmt.Errorf("%d hits, want the 2 rows committed before it ran", len(hits))
+		}
+		found <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case err := <-found:
+		t.Fatalf("search ran while the other store wrote: %v", err)
+	default:
+	}
+	// Finish A's "transaction" with one more row, then let B in.
+	db := ca.sh.conn.db
+	if err := db.Update(func(tx *bolt.Tx) error {
+		b := buckets(tx)
+		n := readCounters(b.meta)
+		val, _ := encodeRow([]float32{0, 1}, "text 2", "b", nil)
+		if err := b.upsert(prepared{id: 2, source: "b", vec: []float32{0, 1}, val: val}, &n); err != nil {
+			return err
+		}
+		if err := recordChanges(tx, []int64{2}, 0); err != nil {
+			return err
+		}
+		return n.write(b.meta)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ca.sh.conn.release()
+	if err := <-found; err != nil {
+		t.Errorf("search after the other store wrote: %v", err)
+	}
+	mu.Lock()
+	if len(waits) != 1 || waits[0].Collection != "docs" || waits[0].Write || waits[0].Waited < 20*time.Millisecond {
+		t.Errorf("OnWait calls %+v, want one read wait on docs", waits)
+	}
+	mu.Unlock()
+
+	// Both write in turn, and each sees the other's rows.
+	if err := cb.Upsert(ctx, []store.Row{vrow(3, "c", 1, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ca.Upsert(ctx, []store.Row{vrow(4, "d", -1, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*Collection{ca, cb, cs} {
+		if st, err := c.Stats(ctx); err != nil || st.Rows != 4 {
+			t.Errorf("%p: stats %+v, %v; want 4 rows", c, st, err)
+		}
+		hits, err := c.Search(ctx, store.SearchRequest{Vector: []float32{-1, 1}, Limit: 1})
+		if err != nil || len(hits) != 1 || hits[0].ID != 4 {
+			t.Errorf("search of another store's row: %+v, %v", hits, err)
+		}
+	}
+
+	// A drop through one store makes the collection gone for the other.
+	if err := b.Drop(ctx, "docs"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ca.Search(ctx, store.SearchRequest{Vector: []float32{1, 0}, Limit: 1}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("search after another store dropped the collection: %v, want ErrNotFound", err)
+	}
+}
+
+// TestWriterPriority: a reader that holds the file keeps it while nobody
+// waits, but once a writer of another store waits, new reads no longer
+// share the handle, so the writer gets in as soon as the running read ends.
+func TestWriterPriority(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	w := openStore(t, dir, Options{})
-	c := mustCreate(t, w, "docs", store.Schema{Dim: 2, Metric: store.MetricIP})
+	cw := mustCreate(t, w, "docs", store.Schema{Dim: 2, Metric: store.MetricIP})
+	r := openStore(t, dir, Options{ReadOnly: true})
+	cr := mustOpen(t, r, "docs")
 
-	short := Options{LockTimeout: 50 * time.Millisecond}
-	w2 := openStore(t, dir, short)
-	_, err := w2.Open(ctx, "docs")
-	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "another kura process is writing to collection docs") {
-		t.Errorf("second writer: %v, want ErrLocked naming the collection", err)
+	if _, err := cr.sh.conn.acquire(ctx, false); err != nil {
+		t.Fatal(err)
 	}
-	if err := w2.Drop(ctx, "docs"); !errors.Is(err, store.ErrLocked) {
-		t.Errorf("Drop while another store writes: %v, want ErrLocked", err)
+	// Without a waiter, a second read shares the open handle.
+	if _, err := cr.sh.conn.acquire(ctx, false); err != nil {
+		t.Fatal(err)
 	}
-	r := openStore(t, dir, Options{ReadOnly: true, LockTimeout: 50 * time.Millisecond})
-	if _, err := r.Open(ctx, "docs"); !errors.Is(err, store.ErrLocked) {
-		t.Errorf("reader while a writer holds the collection: %v, want ErrLocked", err)
-	}
-	c.Close()
+	cr.sh.conn.release()
+	opens := cr.sh.conn.opens
 
-	// Readers share the collection and keep writers out.
-	r1 := openStore(t, dir, Options{ReadOnly: true})
-	r2 := openStore(t, dir, Options{ReadOnly: true})
-	mustOpen(t, r1, "docs")
-	mustOpen(t, r2, "docs")
-	if _, err := w2.Open(ctx, "docs"); !errors.Is(err, store.ErrLocked) {
-		t.Errorf("writer while readers hold the collection: %v, want ErrLocked", err)
+	var order []string
+	var mu sync.Mutex
+	note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := cw.Upsert(ctx, []store.Row{vrow(1, "a", 1, 0)}); err != nil {
+			t.Error(err)
+		}
+		note("write")
+	})
+	time.Sleep(50 * time.Millisecond) // the writer now waits and has said so
+	wg.Go(func() {
+		if _, err := cr.Get(ctx, []int64{1}, nil); err != nil {
+			t.Error(err)
+		}
+		note("read")
+	})
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	if len(order) != 0 {
+		t.Errorf("%v finished while a read held the file", order)
 	}
-	r1.Close()
-	r2.Close()
-	if _, err := w2.Open(ctx, "docs"); err != nil {
-		t.Errorf("writer after the readers closed: %v", err)
+	mu.Unlock()
+	cr.sh.conn.release()
+	wg.Wait()
+	if !slices.Equal(order, []string{"write", "read"}) {
+		t.Errorf("order %v: the waiting writer must go before a later read", order)
+	}
+	if cr.sh.conn.opens == opens {
+		t.Error("the later read shared the handle although a writer waited")
 	}
 }
 
@@ -223,8 +343,9 @@ func TestCorruptFiles(t *testing.T) {
 		db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyFormat, []byte("kura-local/99")) })
 		db.Close()
 		s = openStore(t, dir, Options{})
-		if _, err := s.Open(ctx, "bad"); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "kura-local/99") {
-			t.Errorf("Open = %v, want ErrCorrupt naming the format", err)
+		_, err := s.Open(ctx, "bad")
+		if !errors.Is(err, ErrNewerFormat) || !strings.Contains(err.Error(), "kura-local/99") || !strings.Contains(err.Error(), "newer kura") {
+			t.Errorf("Open = %v, want ErrNewerFormat naming the format and what to do", err)
 		}
 	})
 
@@ -264,7 +385,7 @@ func TestCosineStoresNormalised(t *testing.T) {
 	if !slices.Equal(in.Vector, []float32{3, 4, 0}) {
 		t.Errorf("Upsert changed the caller's vector to %v", in.Vector)
 	}
-	c.sh.db.View(func(tx *bolt.Tx) error {
+	c.sh.view(ctx, func(tx *bolt.Tx) error {
 		rv, _ := decodeRow(tx.Bucket(bucketRows).Get(idKey(1)))
 		if v := rv.vector(nil); math.Abs(float64(v[0])-0.6) > 1e-6 || math.Abs(float64(v[1])-0.8) > 1e-6 {
 			t.Errorf("stored vector %v, want [0.6 0.8 0]", v)
@@ -510,7 +631,7 @@ func TestConcurrentUse(t *testing.T) {
 	c.sh.mu.RUnlock()
 	slices.Sort(cached)
 	var stored []int64
-	c.sh.db.View(func(tx *bolt.Tx) error {
+	c.sh.view(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRows).ForEach(func(k, _ []byte) error { stored = append(stored, keyID(k)); return nil })
 	})
 	if !slices.Equal(cached, stored) {

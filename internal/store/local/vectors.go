@@ -23,17 +23,19 @@ func (c *Collection) Vectors(ctx context.Context, ids []int64) (_ [][]float32, e
 	sh := c.sh
 	out := make([][]float32, len(ids))
 	sh.mu.RLock()
-	if cache := sh.cache; cache != nil {
+	cache := sh.cache
+	sh.mu.RUnlock()
+	if cache != nil && sh.conn.fileGen() <= cache.generation() {
+		cache.mu.RLock()
+		defer cache.mu.RUnlock()
 		for i, id := range ids {
 			if j, ok := cache.pos[id]; ok {
 				out[i] = append([]float32(nil), cache.vec(j)...)
 			}
 		}
-		sh.mu.RUnlock()
 		return out, nil
 	}
-	sh.mu.RUnlock()
-	err = sh.view(func(tx *bolt.Tx) error {
+	err = sh.view(ctx, func(tx *bolt.Tx) error {
 		rows := tx.Bucket(bucketRows)
 		for i, id := range ids {
 			v := rows.Get(idKey(id))

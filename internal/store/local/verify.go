@@ -17,7 +17,7 @@ func (c *Collection) Verify(ctx context.Context) error {
 	if err := c.usable(); err != nil {
 		return err
 	}
-	return c.sh.view(func(tx *bolt.Tx) error {
+	return c.sh.view(ctx, func(tx *bolt.Tx) error {
 		var errs []error
 		for err := range tx.Check() {
 			errs = append(errs, err)

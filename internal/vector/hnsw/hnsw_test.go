@@ -3,8 +3,11 @@ package hnsw
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
+	"weak"
 
 	"github.com/kura-rag/kura/internal/vector"
 	"github.com/kura-rag/kura/internal/vector/sq8"
@@ -195,5 +198,25 @@ func TestConcurrent(t *testing.T) {
 	}
 	if r := meanRecall(x, bySlot, queries, vector.Cosine, 10, SearchOptions{Ef: 64}, nil); r < 0.9 {
 		t.Errorf("recall@10 after a concurrent build %.3f < 0.9", r)
+	}
+}
+
+// TestDroppedIndexIsFreed: once its owner drops an index it used for
+// searches, one garbage collection frees it (its vectors are most of a
+// serving process's memory, and a rebuilt index replaces the old one).
+func TestDroppedIndexIsFreed(t *testing.T) {
+	x := New(Config{Dim: 8, Metric: vector.Cosine})
+	r := rand.New(rand.NewPCG(3, 4))
+	vecs := make([]float32, 64*8)
+	for i := range vecs {
+		vecs[i] = r.Float32()
+	}
+	x.Build(vecs, 2)
+	x.Search(vecs[:8], 3, SearchOptions{})
+	w := weak.Make(x)
+	x = nil
+	runtime.GC()
+	if w.Value() != nil {
+		t.Fatal("the index is still reachable after one GC: something the runtime holds points into it")
 	}
 }

@@ -88,8 +88,13 @@ type Index struct {
 	maxLevel int
 	empty    bool
 
-	visited sync.Pool
-	work    sync.Pool
+	// The pools are allocated apart from the Index: the runtime keeps a
+	// pool it has used reachable until the second garbage collection after
+	// that, and a pool inside the Index would keep the whole graph —
+	// hundreds of megabytes of vectors — alive that long after its owner
+	// dropped it (a rebuilt index that replaced it, a closed collection).
+	visited *sync.Pool
+	work    *sync.Pool
 }
 
 // New returns an empty graph.
@@ -101,14 +106,16 @@ func New(cfg Config) *Index {
 		cfg.EfConstruction = DefaultEfConstruction
 	}
 	x := &Index{
-		cfg:   cfg,
-		dim:   cfg.Dim,
-		m:     cfg.M,
-		m0:    2 * cfg.M,
-		ml:    1 / math.Log(float64(cfg.M)),
-		sq:    cfg.Quantizer,
-		seed:  cfg.Seed,
-		empty: true,
+		cfg:     cfg,
+		dim:     cfg.Dim,
+		m:       cfg.M,
+		m0:      2 * cfg.M,
+		ml:      1 / math.Log(float64(cfg.M)),
+		sq:      cfg.Quantizer,
+		seed:    cfg.Seed,
+		empty:   true,
+		visited: new(sync.Pool),
+		work:    new(sync.Pool),
 	}
 	return x
 }
@@ -149,6 +156,23 @@ func (x *Index) Vector(slot uint32) []float32 {
 	x.grow.RLock()
 	defer x.grow.RUnlock()
 	return x.vecs[int(slot)*x.dim : (int(slot)+1)*x.dim : (int(slot)+1)*x.dim]
+}
+
+// ReadVectors calls fn with a function that returns a slot's float vector
+// (nil with SQ8) without taking the index's lock for each call, as Vector
+// does: the arrays cannot be reallocated while fn runs (an insert that
+// must grow them waits). For scans of many vectors.
+func (x *Index) ReadVectors(fn func(vec func(slot uint32) []float32)) {
+	x.grow.RLock()
+	defer x.grow.RUnlock()
+	vecs, dim := x.vecs, x.dim
+	fn(func(slot uint32) []float32 {
+		if vecs == nil {
+			return nil
+		}
+		o := int(slot) * dim
+		return vecs[o : o+dim : o+dim]
+	})
 }
 
 // reserve makes room for n slots in total. Callers must not hold grow.
