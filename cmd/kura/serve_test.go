@@ -138,16 +138,16 @@ func TestServeProcess(t *testing.T) {
 	if code, _ := post("not-the-key-0123456789", `{"query": "GitOpsとは"}`); code != 401 {
 		t.Fatalf("wrong key: %d", code)
 	}
-	// Another process reads the same data while the server runs.
-	if got, errs, code := kura(t, "search", "--data", data, "GitOpsとは"); code != 0 || !strings.Contains(got, "Argo CD") {
-		if strings.Contains(errs, "another kura process is writing") {
-			// INTERIM: the store of this build locks the collection for
-			// the server's lifetime; the engine branch's per-operation
-			// locking lifts it. Removed once it is merged.
-			t.Logf("kura search beside the server: %s", errs)
-		} else {
-			t.Fatalf("kura search beside the server: exit %d: %s%s", code, got, errs)
-		}
+	// Another process reads the same data while the server runs, and
+	// writes to it.
+	if got := mustKura(t, "search", "--data", data, "GitOpsとは"); !strings.Contains(got, "Argo CD") {
+		t.Fatalf("kura search beside the server: %s", got)
+	}
+	writeFile(t, filepath.Join(dir, "more", "tekton.md"), []byte("# Tekton\n\nTekton builds CI/CD pipelines from tasks that run in pods.\n"))
+	mustKura(t, "ingest", "--data", data, filepath.Join(dir, "more"))
+	// The server sees what the other process committed.
+	if code, body := post(key, `{"query": "Tekton pipelines", "k": 1}`); code != 200 || !strings.Contains(body, "tekton.md") {
+		t.Fatalf("search after another process ingested: %d %s", code, body)
 	}
 
 	cmd.Process.Signal(syscall.SIGTERM)

@@ -14,6 +14,7 @@ import (
 	"github.com/kura-rag/kura/internal/app"
 	"github.com/kura-rag/kura/internal/langfuse"
 	"github.com/kura-rag/kura/internal/server"
+	"github.com/kura-rag/kura/internal/store/local"
 	"github.com/kura-rag/kura/internal/tracing"
 )
 
@@ -86,6 +87,11 @@ func Run(ctx context.Context, o Options) (err error) {
 	}
 	if o.App.Notify == nil {
 		o.App.Notify = func(msg string) { log.Info(msg) }
+	}
+	if o.App.OnWait == nil {
+		o.App.OnWait = func(w local.WaitEvent) {
+			log.Warn("waiting for another kura process using a collection", "collection", w.Collection, "write", w.Write, "waited", w.Waited.Round(time.Millisecond))
+		}
 	}
 	deliver := newDeliverer(log)
 	if o.App.Langfuse != nil {
