@@ -172,7 +172,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	stopLoop()
 	<-loopDone
 	if o.App.Langfuse != nil {
-		deliver.once(a, 5*time.Second)
+		deliver.once(context.Background(), a, 5*time.Second)
 	}
 	return err
 }
@@ -210,10 +210,12 @@ func (d *deliverer) kick() {
 	}
 }
 
+// run delivers until ctx ends; a delivery under way then stops too, so
+// that a Langfuse that does not answer cannot hold the shutdown.
 func (d *deliverer) run(ctx context.Context, a *app.App, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	d.once(a, 30*time.Second) // what an earlier run left in the outbox
+	d.once(ctx, a, 30*time.Second) // what an earlier run left in the outbox
 	for {
 		select {
 		case <-ctx.Done():
@@ -221,12 +223,15 @@ func (d *deliverer) run(ctx context.Context, a *app.App, every time.Duration) {
 		case <-d.wake:
 		case <-t.C:
 		}
-		d.once(a, 30*time.Second)
+		d.once(ctx, a, 30*time.Second)
 	}
 }
 
-func (d *deliverer) once(a *app.App, timeout time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+func (d *deliverer) once(ctx context.Context, a *app.App, timeout time.Duration) {
+	if ctx.Err() != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	rep, err := a.DeliverFeedback(ctx)
 	if err == nil && rep.Failed > 0 {
