@@ -70,6 +70,7 @@ It runs offline on an embedded store by default.`,
 		newVersionCommand(),
 		newServeCommand(&g),
 		newCrawlCommand(&g),
+		newHealthcheckCommand(),
 	)
 	setVersion(root)
 	groupCommand(root)
