@@ -10,11 +10,13 @@
 #
 # See docs/en/docker.md.
 
+# GO_VERSION is the Go toolchain that builds kura: go.mod's go line.
 ARG GO_VERSION=1.26.8
 
-# The build stage runs on the builder's own platform and cross-compiles for
-# the target (TARGETOS/TARGETARCH come from buildx), so a multi-arch build
-# needs no emulation.
+# The first stage runs on the builder's own platform and cross-compiles
+# for the target (TARGETOS/TARGETARCH come from buildx), so a multi-arch
+# build needs no emulation.
+# build compiles kura and lays out the final image's file system.
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
 ARG TARGETOS
 ARG TARGETARCH
