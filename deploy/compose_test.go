@@ -167,7 +167,7 @@ func TestComposeNeedsItsSecrets(t *testing.T) {
 	}
 	for _, k := range []string{"NEXTAUTH_SECRET", "SALT", "ENCRYPTION_KEY", "CLICKHOUSE_PASSWORD", "REDIS_AUTH"} {
 		if v := p.Services["langfuse-web"].Environment[k]; v == nil || *v != "" {
-			t.Errorf("langfuse-web's %s without .env = %v; want empty", k, v)
+			t.Errorf("langfuse-web's %s without .env = %q; want empty", k, deref(v))
 		}
 	}
 	for _, missing := range []string{"KURA_API_KEY", "MINIO_ROOT_PASSWORD"} {
@@ -284,4 +284,11 @@ func TestEnvExample(t *testing.T) {
 			t.Errorf(".env.example lists %s, which neither kura nor compose.yaml reads", name)
 		}
 	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "(unset)"
+	}
+	return *s
 }

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
@@ -80,9 +82,18 @@ func DecodeStrict(manifest []byte) (runtime.Object, error) {
 	return obj, nil
 }
 
-// UnmarshalStrict decodes YAML into v, refusing fields v does not have: for
-// the custom resources (Argo CD's Application) whose Go types are not a
-// dependency here.
+// UnmarshalStrict decodes YAML into v as the Kubernetes API server decodes
+// JSON strictly: field names match case-sensitively, and unknown or
+// duplicate fields are errors. It is for custom resources (Argo CD's
+// Application) whose Go types are not a dependency here.
 func UnmarshalStrict(data []byte, v any) error {
-	return yaml.UnmarshalStrict(data, v)
+	j, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		return err
+	}
+	strictErrs, err := kjson.UnmarshalStrict(j, v, kjson.DisallowDuplicateFields, kjson.DisallowUnknownFields)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strictErrs...)
 }
