@@ -117,6 +117,7 @@ func TestBrokenManifestsFail(t *testing.T) {
 		{"key-on-command-line", false, "passes --api-key=0123456789abcdef on the command line"},
 		{"old-api-version", true, `no kind "CronJob" is registered for version "batch/v1beta1"`},
 		{"ingress-without-tls", false, "Ingress/kura: host kura.example.com is served without TLS"},
+		{"service-links", false, "Deployment/kura: set enableServiceLinks: false"},
 	}
 	dirs, err := os.ReadDir("testdata/broken")
 	if err != nil {

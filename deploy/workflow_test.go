@@ -50,6 +50,9 @@ type workflow struct {
 		} `json:"push"`
 	} `json:"true"`
 	Jobs map[string]struct {
+		Container struct {
+			Image string `json:"image"`
+		} `json:"container"`
 		Needs    any `json:"needs"`
 		If       string
 		Strategy struct {
@@ -93,6 +96,15 @@ func TestWorkflowShape(t *testing.T) {
 	}
 	if !strings.Contains(runs("test"), "bash .ci/run") {
 		t.Error("the test job does not run .ci/run")
+	}
+	// The tests run on go.mod's Go, like the image and the binaries.
+	goMod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goVersion := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(goMod)
+	if want := "golang:" + string(goVersion[1]) + "-bookworm"; w.Jobs["test"].Container.Image != want {
+		t.Errorf("the test job runs in %q; want %s (go.mod's Go)", w.Jobs["test"].Container.Image, want)
 	}
 	m := w.Jobs["binaries"].Strategy.Matrix
 	if !slices.Equal(m["goos"], []string{"linux", "darwin", "windows"}) || !slices.Equal(m["goarch"], []string{"amd64", "arm64"}) {

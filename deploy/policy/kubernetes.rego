@@ -5,9 +5,10 @@
 #
 # Each rule adds a message to deny: "<Kind>/<name>[ container <c>]: what is
 # wrong and what to write instead". The project's tests render the overlays
-# and require deny to be empty (deploy/policy_test.go); with OPA's CLI:
-#   kustomize build deploy/kubernetes/overlays/local-store | yq -o json ea '{"items": [.]}' \
-#     | opa eval -d deploy/policy -I 'data.kura.kubernetes.deny'
+# and require deny to be empty (deploy/kubernetes_test.go); with OPA's CLI:
+#   kubectl kustomize deploy/kubernetes/overlays/local-store \
+#     | yq ea -o json '[.] | {"items": .}' \
+#     | opa eval --stdin-input -d deploy/policy 'data.kura.kubernetes.deny'
 package kura.kubernetes
 
 # --- what is a workload, and where its pods are described ------------------
@@ -122,6 +123,14 @@ deny contains msg if {
 	some r in workloads
 	not pod_spec(r).automountServiceAccountToken == false
 	msg := sprintf("%s: set automountServiceAccountToken: false (kura calls no Kubernetes API)", [id(r)])
+}
+
+# A Service named kura would put KURA_SERVICE_HOST, KURA_PORT, ... into
+# every pod's environment, where kura reads its own KURA_* settings.
+deny contains msg if {
+	some r in workloads
+	not pod_spec(r).enableServiceLinks == false
+	msg := sprintf("%s: set enableServiceLinks: false (Service variables such as KURA_PORT would mix with kura's KURA_* settings)", [id(r)])
 }
 
 # --- resources ----------------------------------------------------------------
