@@ -88,6 +88,7 @@ It runs offline on an embedded store by default.`,
 		newCrawlCommand(g),
 		newBackupCommand(g),
 		newRestoreCommand(g),
+		newHealthcheckCommand(),
 	)
 	setVersion(root)
 	groupCommand(root)
