@@ -42,7 +42,7 @@ var referenceDate = time.Date(2026, time.December, 1, 0, 0, 0, 0, time.UTC)
 // cobra's completion command added (the binary adds it lazily on first
 // use) and the date stamp of generated files turned off.
 func referenceRoot() *cobra.Command {
-	root := newRootCommand()
+	root, _ := newRootCommand()
 	root.InitDefaultCompletionCmd()
 	root.DisableAutoGenTag = true
 	return root
