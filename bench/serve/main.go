@@ -265,8 +265,8 @@ type result struct {
 	RSS         float64        `json:"server_rss_mib"`
 	PeakRSS     float64        `json:"server_peak_rss_mib"`
 	// ingest mode
-	Uploads        int `json:"uploads,omitempty"`
-	ChunksUploaded int `json:"chunks_uploaded,omitempty"`
+	Uploads        int  `json:"uploads,omitempty"`
+	ChunksUploaded int  `json:"chunks_uploaded,omitempty"`
 	MissingAfter   *int `json:"missing_after,omitempty"`
 	// asks mode
 	Completed    int     `json:"completed,omitempty"`
