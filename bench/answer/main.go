@@ -4,7 +4,7 @@
 // splitter 200/20, hash embedder 1,024 dims, bigram BM25 index with the
 // title, as `kura ingest` does) into a temporary collection, each question
 // retrieves with the default search type (bm25 for a hash-embedded
-// collection with a text index, as cmd/kura's defaultSearchType picks it)
+// collection with a text index, as app.DefaultSearchType picks it)
 // and -k hits, and the answer stage answers with the extractive answerer.
 //
 // Run it from the repository root:
@@ -42,13 +42,14 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kura-rag/kura/bench/internal/sysinfo"
 	"github.com/kura-rag/kura/internal/answer"
 	"github.com/kura-rag/kura/internal/answer/extractive"
+	"github.com/kura-rag/kura/internal/app"
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
+	"github.com/kura-rag/kura/internal/eval"
 	"github.com/kura-rag/kura/internal/ingest"
 	"github.com/kura-rag/kura/internal/lexical"
 	"github.com/kura-rag/kura/internal/retrieve"
@@ -73,7 +74,7 @@ type result struct {
 	Queries        int     `json:"queries"`
 	ContainsAnswer float64 `json:"contains_answer"`
 	SourcesContain float64 `json:"sources_contain"`
-	MedianChars    int     `json:"median_chars"`
+	MedianChars    float64 `json:"median_chars"`
 	P90Chars       int     `json:"p90_chars"`
 	MaxChars       int     `json:"max_chars"`
 	NotFound       int     `json:"not_found"`
@@ -144,7 +145,7 @@ func main() {
 
 	st0 := *searchType
 	if st0 == "" {
-		st0 = defaultSearchType(coll)
+		st0 = app.DefaultSearchType(coll)
 	}
 	mode, mmr, err := retrieve.ParseType(st0)
 	if err != nil {
@@ -159,25 +160,26 @@ func main() {
 	}
 
 	res := result{Bench: "answer", Half: *half, K: *k, SearchType: st0, Queries: len(qs), Machine: sysinfo.Describe()}
-	var lens []int
+	var judged []eval.JudgedAnswer
 	var times []float64
-	hits, inSources, shown := 0, 0, 0
+	inSources, shown := 0, 0
 	for _, q := range qs {
 		t := time.Now()
 		a, err := stage.Ask(ctx, answer.Request{Question: q.Query}, nil)
 		if err != nil {
 			fatalf("question %s: %v", q.ID, err)
 		}
-		times = append(times, float64(time.Since(t).Microseconds())/1000)
-		n := utf8.RuneCountInString(a.Text)
-		lens = append(lens, n)
+		took := time.Since(t)
+		times = append(times, float64(took.Microseconds())/1000)
 		if a.NotFound {
 			res.NotFound++
 		}
-		ok := containsAny(a.Text, q.Answers)
-		if ok {
-			hits++
-		}
+		// Judged as kura eval --answers judges, by package eval.
+		j := eval.JudgeAnswer(eval.Query{Query: q.Query, Answers: nonEmpty(q.Answers)}, eval.AnswerOutcome{
+			Text: a.Text, Citations: len(a.Citations), RemovedCitations: a.RemovedCitations, NotFound: a.NotFound, Total: took,
+		})
+		judged = append(judged, j)
+		ok := j.Contains
 		var all strings.Builder
 		for _, s := range a.Sources {
 			all.WriteString(s.Text)
@@ -206,33 +208,14 @@ func main() {
 			}
 		}
 	}
-	slices.Sort(lens)
 	slices.Sort(times)
-	res.ContainsAnswer = round4(float64(hits) / float64(len(qs)))
+	m := eval.AggregateAnswers(judged, 0)
+	res.ContainsAnswer = round4(m.ContainsAnswer)
 	res.SourcesContain = round4(float64(inSources) / float64(len(qs)))
-	res.MedianChars = median(lens)
-	res.P90Chars = lens[len(lens)*9/10]
-	res.MaxChars = lens[len(lens)-1]
+	res.MedianChars, res.P90Chars, res.MaxChars = m.MedianChars, m.P90Chars, m.MaxChars
 	res.AskP50MS = times[len(times)/2]
 	res.AskP99MS = times[len(times)*99/100]
 	json.NewEncoder(os.Stdout).Encode(res)
-}
-
-// defaultSearchType mirrors cmd/kura's choice for a collection: bm25 for
-// a hash-embedded collection with a text index, hybrid for a
-// model-embedded one, dense without a text index.
-func defaultSearchType(coll store.Collection) string {
-	sc := coll.Schema()
-	if a := sc.Text.Analyzer; a == "" || a == "none" {
-		return "dense"
-	}
-	if _, ok := coll.(store.TextSearcher); !ok {
-		return "dense"
-	}
-	if sc.Embedder.Name == "hash" {
-		return "bm25"
-	}
-	return "hybrid"
 }
 
 // ingestCorpus ingests path (a file or directory) as `kura ingest PATH`
@@ -292,12 +275,15 @@ func containsAny(text string, answers []string) bool {
 	return false
 }
 
-func median(xs []int) int {
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
+// nonEmpty drops empty answer strings, which every text would contain.
+func nonEmpty(answers []string) []string {
+	var out []string
+	for _, a := range answers {
+		if a != "" {
+			out = append(out, a)
+		}
 	}
-	return (xs[n/2-1] + xs[n/2]) / 2
+	return out
 }
 
 func round4(x float64) float64 { return float64(int(x*10000+0.5)) / 10000 }

@@ -9,12 +9,21 @@
 //	go run ./bench/serve -ingest                  # search at 200 req/s while uploads keep ingesting
 //	go run ./bench/serve -asks 64 -llm-delay 50ms # 64 concurrent streamed asks against a slow fake LLM
 //
-// Without -target, the harness starts a server over the fake backend of
-// internal/server/servertest in a child process (so the server's memory is
-// its own), loaded with -docs documents (JSQuAD paragraphs from -corpus, or
-// synthetic text). Those figures measure kura's HTTP layer — routing,
-// middleware, JSON, SSE — around a toy search engine; with -target URL
-// (and -key) the same loads run against a real `kura serve`.
+// The server under test is one of:
+//
+//   - a real `kura serve`: -kura BIN -data DIR -collection NAME starts
+//     `BIN serve` on that data directory in a child process (found through
+//     its discovery file DATA/serve.json, stopped with SIGTERM at the end),
+//     with OPENAI_BASE_URL pointing at an in-process slow fake LLM
+//     (internal/llm/llmtest) that -asks runs answer with;
+//   - a running server: -target URL (and -key KEY);
+//   - by default, a server over the fake backend of internal/server/servertest
+//     in a child process, loaded with -docs documents (JSQuAD paragraphs
+//     from -corpus, or synthetic text): kura's HTTP layer — routing,
+//     middleware, JSON, SSE — around a toy search engine.
+//
+// -search-type sets the search type of every search (default: the
+// collection's own).
 //
 // The client is open loop: request i is due at start + i/rate whatever
 // happened to the earlier ones, and its latency runs from that due time,
@@ -35,6 +44,8 @@
 //	ingest: uploads, chunks_uploaded, missing_after   chunks a search could
 //	                                not find once ingestion finished
 //	asks: completed, first_event_p50_ms, first_event_p99_ms
+//	server_vmhwm_mib                the started server's peak resident memory
+//	                                (VmHWM of /proc/PID/status) at the end
 //	go_version, gomaxprocs, cpu, load1
 package main
 
@@ -65,6 +76,8 @@ import (
 	"time"
 
 	"github.com/kura-rag/kura/bench/internal/sysinfo"
+	"github.com/kura-rag/kura/internal/llm/llmtest"
+	"github.com/kura-rag/kura/internal/serve"
 	"github.com/kura-rag/kura/internal/server"
 	"github.com/kura-rag/kura/internal/server/servertest"
 )
@@ -72,6 +85,7 @@ import (
 type options struct {
 	demo, child, findMax, ingest bool
 	addr, target, key, data      string
+	kura, collection, searchType string
 	corpus                       string
 	docs                         int
 	rate                         float64
@@ -80,6 +94,7 @@ type options struct {
 	asks                         int
 	llmDelay                     time.Duration
 	p99Limit                     float64
+	uploadChunks                 int
 }
 
 func main() {
@@ -91,7 +106,11 @@ func main() {
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "-demo: address to serve on")
 	flag.StringVar(&o.target, "target", "", "base URL of a running kura serve (default: start a fake-backed server)")
 	flag.StringVar(&o.key, "key", "", "API key for -target")
-	flag.StringVar(&o.data, "data", "", "-demo: directory the fake keeps conversations in (default: a temporary one)")
+	flag.StringVar(&o.data, "data", "", "-kura: the data directory to serve; -demo: where the fake keeps conversations (default: a temporary one)")
+	flag.StringVar(&o.kura, "kura", "", "a kura binary: start `kura serve` on -data and measure it")
+	flag.StringVar(&o.collection, "collection", "kura", "-kura: the collection served (and uploaded into)")
+	flag.StringVar(&o.searchType, "search-type", "", "search type of every search (default: the collection's)")
+	flag.IntVar(&o.uploadChunks, "upload-chunks", 100, "-ingest: paragraphs (one chunk each) per upload, in 4 files")
 	flag.StringVar(&o.corpus, "corpus", "../shared/eval/jsquad/corpus.jsonl", "JSONL corpus ({\"text\", \"title\"}) for the fake's documents")
 	flag.IntVar(&o.docs, "docs", 2304, "documents given to the fake backend")
 	flag.Float64Var(&o.rate, "rate", 200, "requests per second")
@@ -245,6 +264,53 @@ func startChild(o *options) (url string, stop func(), err error) {
 	return "http://" + addr, func() { stdin.Close(); cmd.Wait() }, nil
 }
 
+// startKura starts `kura serve` on o.data and waits until it has recorded
+// itself in the data directory. The server answers asks with the
+// OpenAI-compatible fake at llmURL when a request names llm openai.
+func startKura(o *options, llmURL string) (url string, pid int, stop func(), err error) {
+	if o.data == "" {
+		return "", 0, nil, fmt.Errorf("-kura needs -data DIR")
+	}
+	logPath := filepath.Join(os.TempDir(), "kura-bench-serve.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	cmd := exec.Command(o.kura, "serve", "--data", o.data, "--collection", o.collection, "--addr", "127.0.0.1:0",
+		"--max-concurrent-asks", "1024", "--max-upload", "1GiB")
+	cmd.Env = append(os.Environ(), "OPENAI_BASE_URL="+llmURL, "OPENAI_API_KEY=bench-key-0123456789", "KURA_API_KEY=")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return "", 0, nil, err
+	}
+	stop = func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		logFile.Close()
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		rec, err := serve.Discover(context.Background(), o.data)
+		if err == nil && rec.PID == cmd.Process.Pid {
+			log.Printf("kura serve (pid %d) at %s; its log: %s", rec.PID, rec.URL, logPath)
+			return rec.URL, rec.PID, stop, nil
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return "", 0, nil, fmt.Errorf("kura serve did not start (see %s): %v", logPath, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func vmhwm(pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	return sysinfo.ProcessPeakRSSMiB(pid)
+}
+
 // ---------- the client side ----------
 
 type result struct {
@@ -273,6 +339,8 @@ type result struct {
 	FirstEvP50   float64 `json:"first_event_p50_ms,omitempty"`
 	FirstEvP99   float64 `json:"first_event_p99_ms,omitempty"`
 	MaxRateP99OK float64 `json:"max_rate_p99_ok,omitempty"`
+	VmHWM        float64 `json:"server_vmhwm_mib,omitempty"`
+	SearchType   string  `json:"search_type,omitempty"`
 	sysinfo.Machine
 }
 
@@ -344,8 +412,19 @@ func percentile(sorted []float64, p float64) float64 {
 
 func runBench(o *options) error {
 	base, stop := o.target, func() {}
-	if base == "" {
-		var err error
+	var err error
+	var llmServer *llmtest.Server
+	pid := 0
+	switch {
+	case o.kura != "":
+		// Every piece of the fake's answer comes -llm-delay after the
+		// last: a slow model.
+		llmServer = llmtest.NewOpenAI(llmtest.Options{Interval: o.llmDelay})
+		defer llmServer.Close()
+		if base, pid, stop, err = startKura(o, llmServer.URL+"/v1"); err != nil {
+			return err
+		}
+	case base == "":
 		if base, stop, err = startChild(o); err != nil {
 			return err
 		}
@@ -356,13 +435,17 @@ func runBench(o *options) error {
 	queries := loadQueries(o)
 	enc := json.NewEncoder(os.Stdout)
 	if o.asks > 0 {
-		return enc.Encode(runAsks(o, c, queries))
+		r := runAsks(o, c, queries, llmServer != nil)
+		r.VmHWM = vmhwm(pid)
+		return enc.Encode(r)
 	}
 	mode := "search"
 	if o.ingest {
 		mode = "search+ingest"
 	}
+	warmUp(o, c, queries)
 	r := runSearch(o, c, queries, o.rate, o.seconds, mode)
+	r.VmHWM = vmhwm(pid)
 	enc.Encode(r)
 	if o.findMax {
 		best := 0.0
@@ -414,14 +497,36 @@ func loadQueries(o *options) []string {
 	return out
 }
 
+// warmUp sends 100 searches one after another, so that the indexes are
+// loaded (a fresh server loads them on first use) before anything is
+// measured.
+func warmUp(o *options, c *client, queries []string) {
+	for i := range 100 {
+		req := map[string]any{"query": queries[(i*7919)%len(queries)], "k": 3}
+		if o.searchType != "" {
+			req["search_type"] = o.searchType
+		}
+		body, _ := json.Marshal(req)
+		resp, err := c.do(context.Background(), "POST", "/api/v1/search", "application/json", body)
+		if err != nil {
+			log.Fatalf("warm-up search: %v", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			log.Fatalf("warm-up search: %s", resp.Status)
+		}
+	}
+}
+
 // runSearch sends searches at rate for seconds, open loop.
 func runSearch(o *options, c *client, queries []string, rate, seconds float64, mode string) result {
-	res := result{Mode: mode, Target: c.base, Rate: rate, Seconds: seconds, Conns: o.conns, ErrorKinds: map[string]int{}, Machine: sysinfo.Describe()}
+	res := result{Mode: mode, Target: c.base, Rate: rate, Seconds: seconds, Conns: o.conns, ErrorKinds: map[string]int{}, SearchType: o.searchType, Machine: sysinfo.Describe()}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var ing *ingester
 	if o.ingest {
-		ing = &ingester{c: c}
+		ing = &ingester{c: c, collection: o.collection, chunks: o.uploadChunks}
 		go ing.run(ctx)
 	}
 	peak := c.watchRSS()
@@ -436,7 +541,11 @@ func runSearch(o *options, c *client, queries []string, rate, seconds float64, m
 		wg.Add(1)
 		go func(i int, due time.Time) {
 			defer wg.Done()
-			body, _ := json.Marshal(map[string]any{"query": queries[i%len(queries)], "k": 3})
+			req := map[string]any{"query": queries[i%len(queries)], "k": 3}
+			if o.searchType != "" {
+				req["search_type"] = o.searchType
+			}
+			body, _ := json.Marshal(req)
 			resp, err := c.do(ctx, "POST", "/api/v1/search", "application/json", body)
 			kind := ""
 			if err != nil {
@@ -480,27 +589,32 @@ func runSearch(o *options, c *client, queries []string, rate, seconds float64, m
 	return res
 }
 
-// ingester uploads small documents one job after another, each chunk
-// carrying a unique token, and afterwards checks every token is found.
+// ingester uploads documents one job after another for as long as the
+// run lasts, each paragraph (one chunk) carrying a unique token, and
+// afterwards checks that every token is found.
 type ingester struct {
-	c       *client
-	uploads int
-	errors  int
-	tokens  []string
-	done    chan struct{}
+	c          *client
+	collection string
+	chunks     int // paragraphs per upload
+	uploads    int
+	errors     int
+	tokens     []string
+	done       chan struct{}
 }
 
 func (g *ingester) run(ctx context.Context) {
 	g.done = make(chan struct{})
 	defer close(g.done)
 	r := rand.New(rand.NewPCG(7, 7))
+	const files = 4
 	for n := 0; ctx.Err() == nil; n++ {
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
+		mw.WriteField("collection", g.collection)
 		var batch []string
-		for f := 0; f < 4; f++ {
+		for f := 0; f < files; f++ {
 			w, _ := mw.CreateFormFile("files", fmt.Sprintf("load-%05d-%d.txt", n, f))
-			for p := 0; p < 25; p++ {
+			for p := 0; p < g.chunks/files; p++ {
 				tok := fmt.Sprintf("zq%dx%dy%dz", n, f, p)
 				batch = append(batch, tok)
 				fmt.Fprintf(w, "%s %s\n\n", tok, synthetic(r, 120))
@@ -511,6 +625,8 @@ func (g *ingester) run(ctx context.Context) {
 		if err != nil || resp.StatusCode != 202 {
 			g.errors++
 			if resp != nil {
+				b, _ := io.ReadAll(resp.Body)
+				log.Printf("upload: %s %s", resp.Status, b)
 				resp.Body.Close()
 			}
 			continue
@@ -527,7 +643,8 @@ func (g *ingester) run(ctx context.Context) {
 		}
 		all, _ := io.ReadAll(ev.Body)
 		ev.Body.Close()
-		if !bytes.Contains(all, []byte("event: done")) || bytes.Contains(all, []byte("event: problem")) {
+		if !bytes.Contains(all, []byte("event: done")) || bytes.Contains(all, []byte("event: problem")) || !bytes.Contains(all, []byte(`"state":"done"`)) {
+			log.Printf("job %s: %s", job.JobID, all[max(0, len(all)-500):])
 			g.errors++
 			continue
 		}
@@ -538,27 +655,51 @@ func (g *ingester) run(ctx context.Context) {
 
 func (g *ingester) wait() { <-g.done }
 
-// verify searches every uploaded token and counts those not found.
+// verify searches every uploaded token (BM25, top 1, in batches) and
+// counts those whose chunk is not the hit.
 func (g *ingester) verify(c *client) int {
 	missing := 0
-	for _, tok := range g.tokens {
-		body, _ := json.Marshal(map[string]any{"query": tok, "k": 1, "output_fields": []string{"text"}})
+	const batch = 500
+	for start := 0; start < len(g.tokens); start += batch {
+		toks := g.tokens[start:min(start+batch, len(g.tokens))]
+		queries := make([]map[string]any, len(toks))
+		for i, tok := range toks {
+			queries[i] = map[string]any{"id": i, "query": tok}
+		}
+		body, _ := json.Marshal(map[string]any{"collection": g.collection, "queries": queries, "k": 1,
+			"search_type": "bm25", "output_fields": []string{"text"}})
 		resp, err := c.do(context.Background(), "POST", "/api/v1/search", "application/json", body)
 		if err != nil {
-			missing++
+			missing += len(toks)
 			continue
 		}
-		b, _ := io.ReadAll(resp.Body)
+		var out struct {
+			Results []struct {
+				QueryID int `json:"query_id"`
+				Hits    []struct {
+					Entity struct {
+						Text string `json:"text"`
+					} `json:"entity"`
+				} `json:"hits"`
+			} `json:"results"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out)
 		resp.Body.Close()
-		if !bytes.Contains(b, []byte(tok)) {
-			missing++
+		if err != nil || len(out.Results) != len(toks) {
+			missing += len(toks)
+			continue
+		}
+		for _, r := range out.Results {
+			if len(r.Hits) == 0 || !strings.Contains(r.Hits[0].Entity.Text, toks[r.QueryID]) {
+				missing++
+			}
 		}
 	}
 	return missing
 }
 
 // runAsks runs o.asks streamed asks at once and reads each to its end.
-func runAsks(o *options, c *client, queries []string) result {
+func runAsks(o *options, c *client, queries []string, slowLLM bool) result {
 	res := result{Mode: "asks", Target: c.base, Conns: o.asks, ErrorKinds: map[string]int{}, Machine: sysinfo.Describe()}
 	c.http.Transport.(*http.Transport).MaxConnsPerHost = o.asks
 	peak := c.watchRSS()
@@ -571,7 +712,11 @@ func runAsks(o *options, c *client, queries []string) result {
 		go func(i int) {
 			defer wg.Done()
 			t0 := time.Now()
-			body, _ := json.Marshal(map[string]any{"question": queries[i%len(queries)], "stream": true})
+			req := map[string]any{"question": queries[i%len(queries)], "stream": true}
+			if slowLLM {
+				req["llm"], req["model"] = "openai", "bench-slow"
+			}
+			body, _ := json.Marshal(req)
 			resp, err := c.do(context.Background(), "POST", "/api/v1/ask", "application/json", body)
 			if err != nil {
 				mu.Lock()

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -10,9 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kura-rag/kura/internal/ingest"
-	"github.com/kura-rag/kura/internal/store"
-	"github.com/kura-rag/kura/internal/store/milvus"
+	"github.com/kura-rag/kura/internal/api"
+	"github.com/kura-rag/kura/internal/app"
 )
 
 func newCollectionCommand(g *globalOptions) *cobra.Command {
@@ -57,124 +56,33 @@ func newCollectionCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
-// description is what describe prints; its JSON form is part of the
-// command-line contract (name, rows, dim, embedder at least).
-type description struct {
-	Name         string          `json:"name"`
-	Store        string          `json:"store"`
-	Rows         int64           `json:"rows"`
-	Sources      int64           `json:"sources"`
-	Dim          int             `json:"dim"`
-	Metric       string          `json:"metric"`
-	Index        store.IndexSpec `json:"index"`
-	Embedder     string          `json:"embedder"`
-	EmbedModel   string          `json:"embed_model"`
-	TextMaxBytes int             `json:"text_max_bytes"`
-	Analyzer     string          `json:"analyzer"`            // full-text analyzer, "none" without a text index
-	Context      string          `json:"context"`             // where chunks carry their title: both, bm25, embed, none
-	SearchType   string          `json:"default_search_type"` // what search and eval use without --search-type
-	DiskBytes    int64           `json:"disk_bytes"`
-	Fields       []schemaField   `json:"fields"`
-}
-
-// contextOf is a collection's title context as describe shows it.
-func contextOf(s store.Schema) string {
-	c, known := ingest.StoredContext(s)
-	if !known {
-		return c.String() + " (whether titles were embedded is not recorded)"
-	}
-	return c.String()
-}
-
-type schemaField struct {
-	Name string `json:"name"`
-	Type string `json:"type"`
-	Note string `json:"note,omitempty"`
-}
-
-func describeCollection(ctx context.Context, g *globalOptions, coll store.Collection) (description, error) {
-	stats, err := coll.Stats(ctx)
-	if err != nil {
-		return description{}, err
-	}
-	s := coll.Schema()
-	if mc, ok := coll.(*milvus.Collection); ok {
-		d := description{Name: coll.Name(), Store: g.Store, Rows: stats.Rows, Sources: stats.Sources, Dim: s.Dim, Metric: s.Metric,
-			Embedder: s.Embedder.Name, EmbedModel: s.Embedder.Model, TextMaxBytes: s.TextMaxBytes, DiskBytes: -1,
-			Analyzer: ingest.StoredAnalyzer(coll), Context: contextOf(s), SearchType: defaultSearchType(coll)}
-		for _, f := range mc.Fields() {
-			d.Fields = append(d.Fields, schemaField{f.Name, f.Type, f.Note})
-		}
-		return d, nil
-	}
-	return description{
-		Name:         coll.Name(),
-		Store:        g.Store,
-		Rows:         stats.Rows,
-		Sources:      stats.Sources,
-		Dim:          s.Dim,
-		Metric:       s.Metric,
-		Index:        s.Index,
-		Embedder:     s.Embedder.Name,
-		EmbedModel:   s.Embedder.Model,
-		TextMaxBytes: s.TextMaxBytes,
-		Analyzer:     ingest.StoredAnalyzer(coll),
-		Context:      contextOf(s),
-		SearchType:   defaultSearchType(coll),
-		DiskBytes:    stats.DiskBytes,
-		Fields: []schemaField{
-			{"id", "INT64", "primary key, derived from collection, source and text"},
-			{"vector", fmt.Sprintf("FLOAT_VECTOR(%d)", s.Dim), s.Metric},
-			{"text", fmt.Sprintf("VARCHAR(%d)", s.TextMaxBytes), "max length in bytes"},
-			{"source", "dynamic", "file the chunk came from"},
-			{"chunk_index", "dynamic", "position of the chunk in its document"},
-			{"title", "dynamic", "document title, when known"},
-			{"*", "dynamic", "JSONL fields and --set key=value metadata"},
-		},
-	}, nil
-}
-
 func runCollectionList(cmd *cobra.Command, g *globalOptions, asJSON bool) error {
-	ctx := cmd.Context()
-	st, err := g.openStore(true)
+	a, err := g.openApp(cmd, appConfig{readOnly: true, noHistory: true})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	names, err := st.List(ctx)
+	defer a.Close()
+	list, err := a.ListCollections(cmd.Context())
 	if err != nil {
 		return err
 	}
 	out := cmd.OutOrStdout()
-	if len(names) == 0 && !asJSON {
-		fmt.Fprintf(out, "no collections in %s; create one with `kura ingest PATH`\n", g.absData())
-		return nil
-	}
-	var descs []description
-	for _, name := range names {
-		coll, err := st.Open(ctx, name)
-		if err != nil {
-			return fmt.Errorf("collection %s: %w", name, err)
-		}
-		d, err := describeCollection(ctx, g, coll)
-		coll.Close()
-		if err != nil {
-			return fmt.Errorf("collection %s: %w", name, err)
-		}
-		descs = append(descs, d)
-	}
 	if asJSON {
 		enc := newJSONEncoder(out)
-		for _, d := range descs {
+		for _, d := range list.Collections {
 			if err := enc.Encode(d); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	if len(list.Collections) == 0 {
+		fmt.Fprintf(out, "no collections in %s; create one with `kura ingest PATH`\n", a.Where())
+		return nil
+	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tROWS\tSOURCES\tDIM\tEMBEDDER\tANALYZER\tCONTEXT\tSEARCH\tSIZE")
-	for _, d := range descs {
+	for _, d := range list.Collections {
 		ctx, _, _ := strings.Cut(d.Context, " ")
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Rows, d.Sources, d.Dim, d.Embedder, d.Analyzer, ctx, d.SearchType, humanBytes(d.DiskBytes))
 	}
@@ -182,18 +90,12 @@ func runCollectionList(cmd *cobra.Command, g *globalOptions, asJSON bool) error 
 }
 
 func runCollectionDescribe(cmd *cobra.Command, g *globalOptions, name string, asJSON bool) error {
-	ctx := cmd.Context()
-	st, err := g.openStore(true)
+	a, err := g.openApp(cmd, appConfig{readOnly: true, noHistory: true})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	coll, err := g.openCollection(ctx, st, name)
-	if err != nil {
-		return err
-	}
-	defer coll.Close()
-	d, err := describeCollection(ctx, g, coll)
+	defer a.Close()
+	d, err := a.DescribeCollection(cmd.Context(), name)
 	if err != nil {
 		return err
 	}
@@ -205,7 +107,7 @@ func runCollectionDescribe(cmd *cobra.Command, g *globalOptions, name string, as
 	return nil
 }
 
-func printDescription(w io.Writer, d description) {
+func printDescription(w io.Writer, d api.CollectionInfo) {
 	fmt.Fprintf(w, "collection  %s (%s store)\n", d.Name, d.Store)
 	fmt.Fprintf(w, "rows        %s from %s\n", plural(int(d.Rows), "chunk"), plural(int(d.Sources), "source"))
 	model := d.EmbedModel
@@ -233,15 +135,25 @@ func printDescription(w io.Writer, d description) {
 
 func runCollectionDrop(cmd *cobra.Command, g *globalOptions, name string) error {
 	ctx := cmd.Context()
-	st, err := g.openStore(false)
+	srv, err := g.writeServer(cmd, "dropping")
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := st.Drop(ctx, name); err != nil {
-		if errIsNotFound(err) {
-			return fmt.Errorf("collection %q does not exist in %s (see `kura collection list`)", name, g.absData())
+	if srv != nil {
+		err = srv.DropCollection(ctx, name)
+	} else {
+		var a *app.App
+		if a, err = g.openApp(cmd, appConfig{noHistory: true}); err != nil {
+			return err
 		}
+		defer a.Close()
+		err = a.DropCollection(ctx, name)
+	}
+	var ae *api.Error
+	if errors.As(err, &ae) && ae.Code == api.CodeNotFound {
+		return fmt.Errorf("%s (see `kura collection list`)", ae.Message)
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "dropped collection %s\n", name)
@@ -274,7 +186,7 @@ func sortedKeys(m map[string]any) []string {
 }
 
 // indexSummary is the index line of describe: "HNSW M=16 efConstruction=200 +SQ8".
-func indexSummary(ix store.IndexSpec) string {
+func indexSummary(ix api.Index) string {
 	s := ix.Type
 	for _, k := range []string{"nlist", "M", "efConstruction"} {
 		if v, ok := ix.Params[k]; ok {

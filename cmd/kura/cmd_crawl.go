@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/kura-rag/kura/internal/api"
+	"github.com/kura-rag/kura/internal/app"
 	"github.com/kura-rag/kura/internal/crawl"
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
@@ -86,7 +88,7 @@ listed), 1 failed, 2 bad usage.`,
 	f.IntVar(&o.ingest.TextMaxBytes, "text-max-bytes", store.DefaultTextMaxBytes, "byte limit of the text field of a new collection")
 	f.IntVar(&o.ingest.EmbedWorkers, "embed-concurrency", 4, "embedding batches in flight")
 	f.StringVar(&o.ingest.Analyzer, "analyzer", lexical.DefaultAnalyzer, "full-text (BM25) analyzer of a new collection: "+strings.Join(lexical.Analyzers, ", ")+", or none")
-	f.StringVar(&o.ingest.Context, "context", defaultContext, "document title carried by each chunk: both, bm25, embed or none")
+	f.StringVar(&o.ingest.Context, "context", app.DefaultContext, "document title carried by each chunk: both, bm25, embed or none")
 
 	f.IntVar(&o.MaxPages, "max-pages", crawl.DefaultMaxPages, "stop after requesting this many pages")
 	f.IntVar(&o.MaxDepth, "max-depth", crawl.DefaultMaxDepth, "follow links at most this many hops from a start URL")
@@ -106,6 +108,7 @@ listed), 1 failed, 2 bad usage.`,
 	f.BoolVar(&o.AllowPrivate, "allow-private", false, "let the start URLs' hosts and ports be loopback, private or link-local addresses (intranets, local test sites); redirects elsewhere stay refused")
 	f.StringVar(&o.Out, "out", "", "write Markdown files with front matter into DIR instead of ingesting")
 	f.BoolVar(&o.Verbose, "verbose", false, "list every URL left out of scope, not only the first few")
+	g.registerTraceFlag(f)
 	return cmd
 }
 
@@ -188,10 +191,13 @@ func runCrawl(cmd *cobra.Command, g *globalOptions, o *crawlOptions, seeds []str
 	// Check the ingest settings before spending time on the network.
 	var plan *crawlIngest
 	if o.Out == "" {
+		if srv := g.runningServer(cmd); srv != nil {
+			return &usageError{fmt.Errorf("kura serve at %s owns %s, and crawled pages cannot be uploaded to it as they are; crawl into files with --out DIR, then `kura ingest DIR` (which goes through the server), or stop the server",
+				srv.URL(), g.absData())}
+		}
 		if plan, err = prepareCrawlIngest(cmd, g, &o.ingest); err != nil {
 			return err
 		}
-		defer plan.close()
 	}
 
 	res, err := crawl.Crawl(cmd.Context(), seeds, opts)
@@ -291,110 +297,82 @@ func printSkips(w io.Writer, res *crawl.Result, verbose bool) {
 	}
 }
 
-// crawlIngest is the ingest half of a crawl: the same embedder, store and
-// options as `kura ingest`, fed with the crawled documents.
+// crawlIngest is the ingest half of a crawl: `kura ingest`'s options, fed
+// with the crawled documents through the application layer.
 type crawlIngest struct {
-	g    *globalOptions
-	o    *ingestOptions
-	emb  *openedEmbedder
-	st   store.Store
-	opts ingest.Options
-	rep  *reporter
+	g   *globalOptions
+	o   *ingestOptions
+	req app.IngestRequest
+	cfg appConfig
 }
 
+// prepareCrawlIngest checks the ingest flags before any time is spent on
+// the network; the store is opened only after the crawl, so that a long
+// crawl does not hold the collection.
 func prepareCrawlIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions) (*crawlIngest, error) {
-	o.embedder.resolve(cmd.Flags())
+	flags := cmd.Flags()
+	o.embedder.resolve(flags)
+	if err := o.embedder.validate(); err != nil {
+		return nil, err
+	}
 	splitOpts, err := o.splitter.options()
 	if err != nil {
 		return nil, err
 	}
-	set, err := parseSet(o.Set)
+	set, err := app.ParseSet(o.Set)
 	if err != nil {
-		return nil, err
-	}
-	metric := strings.ToUpper(o.Metric)
-	if metric != store.MetricCosine && metric != store.MetricIP && metric != store.MetricL2 {
-		return nil, &usageError{fmt.Errorf("unknown --metric %q (use COSINE, IP or L2)", o.Metric)}
-	}
-	if o.TextMaxBytes <= 0 || o.TextMaxBytes > 65535 {
-		return nil, &usageError{fmt.Errorf("--text-max-bytes %d is out of range 1..65535 (Milvus VARCHAR limit)", o.TextMaxBytes)}
-	}
-	if g.Store == "milvus" && !cmd.Flags().Changed("index") {
-		o.index.Type = store.IndexIVFFlat
-	}
-	index, err := o.index.spec()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := lexical.New(o.Analyzer); err != nil && o.Analyzer != "none" {
-		return nil, &usageError{fmt.Errorf("--analyzer: %w (or none for no BM25 index)", err)}
-	}
-	text := store.TextSpec{Analyzer: o.Analyzer}
-	embedTitle := false
-	switch o.Context {
-	case "both":
-		text.Fields, embedTitle = []string{"title"}, true
-	case "bm25":
-		text.Fields = []string{"title"}
-	case "embed":
-		embedTitle = true
-	case "none":
-	default:
-		return nil, &usageError{fmt.Errorf("unknown --context %q (use both, bm25, embed or none)", o.Context)}
+		return nil, flagError(err)
 	}
 	p := &crawlIngest{g: g, o: o}
-	p.emb, err = o.embedder.open(g, o.embedder.config(), true, func(msg string) {
-		if p.rep != nil {
-			p.rep.problem(errors.New(msg))
-		} else {
-			fmt.Fprintln(cmd.ErrOrStderr(), msg)
-		}
-	})
-	if err != nil {
-		return nil, err
+	p.req = app.IngestRequest{
+		Collection: g.Collection, Settings: o.settings(flags), Explicit: explicitSettings(flags),
+		Splitter: splitOpts, Set: set, BatchSize: o.embedder.BatchSize, EmbedWorkers: o.EmbedWorkers,
 	}
-	p.opts = ingest.Options{
-		Collection: g.Collection, Splitter: splitOpts, BatchSize: o.embedder.BatchSize,
-		EmbedWorkers: o.EmbedWorkers, Metric: metric, Index: index, TextMaxBytes: o.TextMaxBytes,
-		Text: text, EmbedTitle: embedTitle, Set: set,
+	p.cfg = appConfig{embedding: o.embedder.options(flags), providers: o.embedder.providers, trace: true, noHistory: true}
+	check := app.Options{Store: g.Store, Collection: g.Collection, Embedding: p.cfg.embedding,
+		Providers: p.cfg.providers(app.ProvidersFromEnv(os.Getenv))}
+	if err := app.ValidateIngest(check, p.req); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-func (p *crawlIngest) close() {
-	if p.st != nil {
-		p.st.Close()
-	}
-	p.emb.close()
-}
-
 func (p *crawlIngest) run(cmd *cobra.Command, res *crawl.Result) (ingest.Summary, error) {
-	st, err := p.g.openStore(false)
+	var rep *reporter
+	cfg := p.cfg
+	cfg.notify = func(msg string) {
+		if rep != nil {
+			rep.problem(errors.New(msg))
+		} else {
+			fmt.Fprintln(cmd.ErrOrStderr(), msg)
+		}
+	}
+	a, err := p.g.openApp(cmd, cfg)
 	if err != nil {
 		return ingest.Summary{}, err
 	}
-	p.st = st
-	inputs := make([]ingest.Input, len(res.Documents))
-	for i, d := range res.Documents {
-		inputs[i] = ingest.Input{Source: d.Source, Load: func() ([]document.Document, []error, error) {
+	defer a.Close()
+	req := p.req
+	for _, d := range res.Documents {
+		req.Inputs = append(req.Inputs, ingest.Input{Source: d.Source, Load: func() ([]document.Document, []error, error) {
 			return []document.Document{d}, nil, nil
-		}}
+		}})
 	}
-	gone := map[string]bool{}
-	for _, s := range res.Gone {
-		gone[s] = true
+	req.Gone = res.Gone
+	rep = newReporter(cmd.ErrOrStderr(), p.o.JSON)
+	req.Progress, req.OnProblem, req.OnFile = rep.progress, rep.problem, rep.file
+	out, err := a.Ingest(cmd.Context(), req)
+	rep.stop()
+	sum := out.Summary
+	if errors.Is(err, app.ErrNothingToIngest) {
+		// Every page was unchanged and nothing is gone: nothing to do.
+		sum, err = ingest.Summary{Collection: p.req.Collection, Unsupported: []string{}}, nil
 	}
-	p.rep = newReporter(cmd.ErrOrStderr(), p.o.JSON)
-	opts := p.opts
-	opts.Prune = len(gone) > 0
-	opts.PruneSource = func(source string) bool { return gone[source] }
-	opts.Progress, opts.OnProblem, opts.OnFile = p.rep.progress, p.rep.problem, p.rep.file
-	sum, err := ingest.Run(cmd.Context(), st, p.emb.Embedder, inputs, opts)
-	p.rep.stop()
-	if err != nil {
-		if errors.Is(err, embed.ErrConfig) || errors.Is(err, store.ErrInvalid) {
-			return sum, &usageError{err}
-		}
+	var ae *api.Error
+	switch {
+	case errors.As(err, &ae), errors.Is(err, embed.ErrConfig), errors.Is(err, store.ErrInvalid):
+		return sum, err
+	case err != nil:
 		return sum, fmt.Errorf("ingest stopped: %w (chunks stored so far are kept; crawl again to finish)", err)
 	}
 	if !p.o.JSON {

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -12,27 +12,29 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/kura-rag/kura/internal/embed"
+	"github.com/kura-rag/kura/internal/api"
+	"github.com/kura-rag/kura/internal/app"
 	"github.com/kura-rag/kura/internal/eval"
 	"github.com/kura-rag/kura/internal/retrieve"
-	"github.com/kura-rag/kura/internal/store"
 )
 
 type evalOptions struct {
-	embedder  embedderOptions
-	params    searchParams
-	retrieval retrievalOptions
-	Queries   string
-	Compare   []string
-	Filter    string
-	JSON      bool
+	embedder    embedderOptions
+	retrieval   retrievalOptions
+	answer      answerOptions
+	Queries     string
+	Compare     []string
+	JSON        bool
+	Answers     bool
+	Concurrency int
+	MaxChars    int
 }
 
 func newEvalCommand(g *globalOptions) *cobra.Command {
 	var o evalOptions
 	cmd := &cobra.Command{
 		Use:   "eval --queries FILE.jsonl",
-		Short: "Measure search quality on judged questions",
+		Short: "Measure search (or answer) quality on judged questions",
 		Long: `Run every question of FILE.jsonl against the collection and report how well
 search finds the answers. A line is
   {"id": "q1", "query": "...", "answers": ["..."], "doc_ids": ["..."]}
@@ -49,199 +51,123 @@ search type with optional settings, e.g.
   --compare dense,bm25,hybrid --compare "hybrid+mmr lambda=0.7"
   --compare "bm25 collection=docs_ja"      (another collection, e.g. another analyzer)
 Settings: collection, fetch-k, lambda, rrf-k, alpha, k1, b, specificity, rerank,
-threshold.`,
+threshold.
+
+--answers answers every question with the current retrieval and language
+model flags, as kura ask does (--concurrency at a time), and reports:
+  contains     share of answers containing an expected answer string
+  length       characters of the whole answer field: median, p90, max
+  citations    cited sources kept vs removed (cited but never given)
+  not found    share answered "not found" (no source, no model asked)
+  first token  time to the first piece of the answer, p50 and p99`,
 		Example: `  kura ingest corpus.jsonl --collection jsquad
   kura eval --collection jsquad --queries dev-queries.jsonl
-  kura eval --collection jsquad --queries dev-queries.jsonl --compare dense,bm25,hybrid,hybrid+mmr --json`,
+  kura eval --collection jsquad --queries dev-queries.jsonl --compare dense,bm25,hybrid,hybrid+mmr --json
+  kura eval --collection jsquad --queries dev-queries.jsonl --answers`,
 		Args: args(cobra.NoArgs, "no arguments (the questions come from --queries)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Queries == "" {
 				return &usageError{errors.New("--queries FILE.jsonl is required")}
+			}
+			if o.Answers {
+				if len(o.Compare) > 0 {
+					return &usageError{errors.New("--compare compares search configurations; it does not go with --answers")}
+				}
+				return runEvalAnswers(cmd, g, &o)
 			}
 			return runEval(cmd, g, &o)
 		},
 	}
 	f := cmd.Flags()
 	o.embedder.register(f)
-	o.params.register(f)
-	o.retrieval.register(f)
+	o.retrieval.register(f, 0)
+	f.IntVarP(&o.retrieval.Limit, "limit", "k", app.DefaultK, "--answers: sources retrieved for each answer (the search metrics always rank the top 10)")
+	o.answer.register(f)
 	f.StringVar(&o.Queries, "queries", "", "JSONL file of judged questions")
 	f.StringArrayVar(&o.Compare, "compare", nil, "search configurations to compare (repeatable; see above)")
-	f.StringVar(&o.Filter, "filter", "", "Milvus boolean expression applied to every search")
 	f.BoolVar(&o.JSON, "json", false, "print the results as one JSON object")
+	f.BoolVar(&o.Answers, "answers", false, "measure answers instead of search: contains, length, citations, not found, time to first token")
+	f.IntVar(&o.Concurrency, "concurrency", runtime.GOMAXPROCS(0), "--answers: questions answered at once")
+	f.IntVar(&o.MaxChars, "max-chars", 300, "--answers: count the answers longer than this many characters")
+	g.registerTraceFlag(f)
 	return cmd
 }
 
-// evalRun is one configuration's outcome.
-type evalRun struct {
-	Name       string       `json:"name"`
-	Collection string       `json:"collection"`
-	SearchType string       `json:"search_type"`
-	Metrics    eval.Metrics `json:"metrics"`
-	EmbedMs    float64      `json:"query_embed_ms"` // per query, batched
-}
-
-func runEval(cmd *cobra.Command, g *globalOptions, o *evalOptions) error {
-	ctx := cmd.Context()
-	o.embedder.resolve(cmd.Flags())
-	o.retrieval.resolve(cmd.Flags())
-	queries, problems, err := eval.ReadQueries(o.Queries)
+// readJudged reads the judged questions of --queries; bad lines are
+// reported and skipped.
+func readJudged(cmd *cobra.Command, file string) ([]eval.Query, int, error) {
+	queries, problems, err := eval.ReadQueries(file)
 	if err != nil {
-		return &usageError{fmt.Errorf("--queries: %w", err)}
+		return nil, 0, &usageError{fmt.Errorf("--queries: %w", unwrapPathErr(err))}
 	}
 	for _, p := range problems {
 		fmt.Fprintln(cmd.ErrOrStderr(), p)
 	}
 	if len(queries) == 0 {
-		return &usageError{fmt.Errorf("--queries %s has no usable questions", o.Queries)}
+		return nil, 0, &usageError{fmt.Errorf("--queries %s has no usable questions", file)}
+	}
+	return queries, len(problems), nil
+}
+
+func runEval(cmd *cobra.Command, g *globalOptions, o *evalOptions) error {
+	ctx := cmd.Context()
+	flags := cmd.Flags()
+	o.embedder.resolve(flags)
+	if err := o.embedder.validate(); err != nil {
+		return err
+	}
+	base, err := o.retrieval.options(flags)
+	if err != nil {
+		return err
+	}
+	queries, skipped, err := readJudged(cmd, o.Queries)
+	if err != nil {
+		return err
 	}
 	specs, err := parseCompare(o.Compare)
 	if err != nil {
 		return err
 	}
+	configs := make([]app.EvalConfig, len(specs))
+	for i, spec := range specs {
+		opts := base
+		opts.K = 0
+		if err := spec.apply(&opts); err != nil {
+			return err
+		}
+		configs[i] = app.EvalConfig{Name: spec.name, Options: opts}
+	}
 
-	st, err := g.openStore(true)
+	a, err := g.openApp(cmd, appConfig{readOnly: true, embedding: o.embedder.options(flags), providers: o.embedder.providers, noHistory: true})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	type prepared struct {
-		coll store.Collection
-		emb  embed.Embedder
-		vecs [][]float32
-		ms   float64
-	}
-	colls := map[string]*prepared{}
-	defer func() {
-		for _, p := range colls {
-			p.coll.Close()
-		}
-	}()
-	texts := make([]string, len(queries))
-	for i, q := range queries {
-		texts[i] = q.Query
-	}
-
-	var runs []evalRun
-	for _, spec := range specs {
-		name := spec.collection
-		if name == "" {
-			name = g.Collection
-		}
-		p := colls[name]
-		if p == nil {
-			coll, err := g.openCollection(ctx, st, name)
-			if err != nil {
-				return err
-			}
-			p = &prepared{coll: coll}
-			colls[name] = p
-			oe, err := queryEmbedder(g, coll, &o.embedder, o.embedder.explicit(cmd.Flags()), func(msg string) {
-				fmt.Fprintln(cmd.ErrOrStderr(), msg)
-			})
-			if err != nil {
-				return err
-			}
-			defer oe.close()
-			p.emb = oe.Embedder
-		}
-		ro := o.retrieval
-		if err := spec.apply(&ro); err != nil {
-			return err
-		}
-		cfg, err := ro.config(p.coll, eval.Depth, o.Filter, []string{"text", "doc_id"}, o.params.params())
-		if err != nil {
-			return err
-		}
-		r := &retrieve.Retriever{Coll: p.coll, Emb: p.emb, Cfg: cfg}
-		if r.NeedsVectors() && p.vecs == nil {
-			start := time.Now()
-			if p.vecs, err = embedAll(ctx, p.emb, texts, embed.BatchSize(p.emb, o.embedder.BatchSize)); err != nil {
-				return err
-			}
-			p.ms = float64(time.Since(start).Microseconds()) / 1000 / float64(len(texts))
-		}
-		vec := func(i int) []float32 {
-			if r.NeedsVectors() {
-				return p.vecs[i]
-			}
-			return nil
-		}
-		// One untimed query loads the collection's caches (vectors, BM25
-		// snapshot), which a long-running searcher pays once.
-		if _, err := r.SearchWith(ctx, queries[0].Query, vec(0)); err != nil {
-			return searchErr(err)
-		}
-		started := time.Now()
-		judged := make([]eval.Judged, len(queries))
-		for i, q := range queries {
-			t0 := time.Now()
-			hits, err := r.SearchWith(ctx, q.Query, vec(i))
-			lat := time.Since(t0)
-			if err != nil {
-				return searchErr(err)
-			}
-			eh := make([]eval.Hit, len(hits))
-			for j, h := range hits {
-				eh[j].Text, _ = h.Entity["text"].(string)
-				eh[j].DocID = fmt.Sprint(h.Entity["doc_id"])
-			}
-			judged[i] = eval.Judge(q, eh)
-			judged[i].Latency = lat
-		}
-		st := ro.SearchType
-		if st == "" {
-			st = defaultSearchType(p.coll)
-		}
-		run := evalRun{Name: spec.name, Collection: name, SearchType: st, Metrics: eval.Aggregate(judged)}
-		if r.NeedsVectors() {
-			run.EmbedMs = p.ms
-		}
-		runs = append(runs, run)
+	defer a.Close()
+	runs, err := a.Eval(ctx, app.EvalRequest{Queries: queries, Configs: configs, OnRun: func(r app.EvalRun, took time.Duration) {
 		if !o.JSON {
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s in %.1f s\n", spec.name, plural(len(queries), "query"), time.Since(started).Seconds())
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s in %.1f s\n", r.Name, plural(len(queries), "query"), took.Seconds())
 		}
+	}})
+	if err != nil {
+		return err
 	}
 	out := cmd.OutOrStdout()
 	if o.JSON {
 		enc := newJSONEncoder(out)
 		if err := enc.Encode(struct {
-			Queries string    `json:"queries"`
-			Skipped int       `json:"skipped"`
-			Runs    []evalRun `json:"runs"`
-		}{o.Queries, len(problems), runs}); err != nil {
+			Queries string        `json:"queries"`
+			Skipped int           `json:"skipped"`
+			Runs    []app.EvalRun `json:"runs"`
+		}{o.Queries, skipped, runs}); err != nil {
 			return err
 		}
 	} else {
 		printEval(out, o.Queries, runs)
 	}
-	if len(problems) > 0 {
-		return &partialError{fmt.Sprintf("%s skipped", plural(len(problems), "query line"))}
+	if skipped > 0 {
+		return &partialError{fmt.Sprintf("%s skipped", plural(skipped, "query line"))}
 	}
 	return nil
-}
-
-func searchErr(err error) error {
-	if errors.Is(err, store.ErrInvalid) || errors.Is(err, store.ErrUnsupported) {
-		return &usageError{err}
-	}
-	return err
-}
-
-func embedAll(ctx context.Context, emb embed.Embedder, texts []string, batch int) ([][]float32, error) {
-	out := make([][]float32, 0, len(texts))
-	for start := 0; start < len(texts); start += batch {
-		part := texts[start:min(start+batch, len(texts))]
-		vecs, err := emb.Embed(ctx, part, embed.ModeQuery)
-		if err != nil {
-			return nil, fmt.Errorf("embedding the queries: %w", err)
-		}
-		if len(vecs) != len(part) {
-			return nil, fmt.Errorf("embedder %s returned %d vectors for %d queries", emb.Info().Name, len(vecs), len(part))
-		}
-		out = append(out, vecs...)
-	}
-	return out, nil
 }
 
 // compareSpec is one --compare configuration.
@@ -295,15 +221,25 @@ func parseCompare(values []string) ([]compareSpec, error) {
 	return specs, nil
 }
 
-// apply overrides the command's retrieval flags with the spec's settings.
-func (s compareSpec) apply(o *retrievalOptions) error {
+// apply overrides the command's search options with the spec's settings.
+func (s compareSpec) apply(o *api.SearchOptions) error {
 	if s.searchType != "" {
+		if _, _, err := retrieve.ParseType(s.searchType); err != nil {
+			return &usageError{fmt.Errorf("--compare %q: %w", s.name, err)}
+		}
 		o.SearchType = s.searchType
+	}
+	if s.collection != "" {
+		o.Collection = s.collection
 	}
 	for _, kv := range s.settings {
 		k, v := kv[0], kv[1]
 		bad := func(err error) error {
 			return &usageError{fmt.Errorf("--compare %q: %s=%s: %v", s.name, k, v, err)}
+		}
+		float := func() (*float64, error) {
+			f, err := strconv.ParseFloat(v, 64)
+			return &f, err
 		}
 		var err error
 		switch k {
@@ -312,18 +248,17 @@ func (s compareSpec) apply(o *retrievalOptions) error {
 		case "rrf-k":
 			o.RRFK, err = strconv.Atoi(v)
 		case "lambda":
-			o.Lambda, err = strconv.ParseFloat(v, 64)
+			o.Lambda, err = float()
 		case "alpha":
 			o.Alpha, err = strconv.ParseFloat(v, 64)
 		case "k1":
-			o.K1, err = strconv.ParseFloat(v, 64)
+			o.BM25K1, err = float()
 		case "b":
-			o.B, err = strconv.ParseFloat(v, 64)
+			o.BM25B, err = float()
 		case "specificity":
-			o.Specificity, err = strconv.ParseFloat(v, 64)
+			o.BM25Specificity, err = float()
 		case "threshold":
-			o.ScoreThreshold, err = strconv.ParseFloat(v, 64)
-			o.threshold = true
+			o.ScoreThreshold, err = float()
 		case "rerank":
 			o.Rerank = v
 		default:
@@ -333,42 +268,45 @@ func (s compareSpec) apply(o *retrievalOptions) error {
 			return bad(err)
 		}
 	}
+	if err := o.Validate(); err != nil {
+		return &usageError{fmt.Errorf("--compare %q: %s", s.name, errorText(err))}
+	}
 	return nil
 }
 
-func printEval(w io.Writer, file string, runs []evalRun) {
+func printEval(w io.Writer, file string, runs []app.EvalRun) {
 	m0 := runs[0].Metrics
 	fmt.Fprintf(w, "%s: %s (%d with answers, %d with doc_ids)\n\n", file, plural(m0.Queries, "question"), m0.AnswerQueries, m0.DocQueries)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	row := func(label string, f func(r evalRun) string) {
+	row := func(label string, f func(r app.EvalRun) string) {
 		fmt.Fprint(tw, label, "\t")
 		for _, r := range runs {
 			fmt.Fprint(tw, f(r), "\t")
 		}
 		fmt.Fprintln(tw)
 	}
-	row("", func(r evalRun) string { return r.Name })
+	row("", func(r app.EvalRun) string { return r.Name })
 	if len(runs) > 1 || runs[0].Name == "search" {
-		row("", func(r evalRun) string { return r.Collection + "/" + r.SearchType })
+		row("", func(r app.EvalRun) string { return r.Collection + "/" + r.SearchType })
 	}
 	f3 := func(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
 	if m0.AnswerQueries > 0 {
 		for _, k := range eval.Ks {
 			key := strconv.Itoa(k)
-			row("hit@"+key, func(r evalRun) string { return f3(r.Metrics.HitAt[key]) })
+			row("hit@"+key, func(r app.EvalRun) string { return f3(r.Metrics.HitAt[key]) })
 		}
 	}
 	if m0.DocQueries > 0 {
 		for _, k := range eval.Ks {
 			key := strconv.Itoa(k)
-			row("recall@"+key, func(r evalRun) string { return f3(r.Metrics.RecallAt[key]) })
+			row("recall@"+key, func(r app.EvalRun) string { return f3(r.Metrics.RecallAt[key]) })
 		}
 	}
-	row("MRR@10", func(r evalRun) string { return f3(r.Metrics.MRR10) })
-	row("nDCG@10", func(r evalRun) string { return f3(r.Metrics.NDCG10) })
-	row("p50 ms", func(r evalRun) string { return strconv.FormatFloat(r.Metrics.P50Ms, 'f', 2, 64) })
-	row("p99 ms", func(r evalRun) string { return strconv.FormatFloat(r.Metrics.P99Ms, 'f', 2, 64) })
-	row("embed ms/q", func(r evalRun) string {
+	row("MRR@10", func(r app.EvalRun) string { return f3(r.Metrics.MRR10) })
+	row("nDCG@10", func(r app.EvalRun) string { return f3(r.Metrics.NDCG10) })
+	row("p50 ms", func(r app.EvalRun) string { return strconv.FormatFloat(r.Metrics.P50Ms, 'f', 2, 64) })
+	row("p99 ms", func(r app.EvalRun) string { return strconv.FormatFloat(r.Metrics.P99Ms, 'f', 2, 64) })
+	row("embed ms/q", func(r app.EvalRun) string {
 		if r.EmbedMs == 0 {
 			return "-"
 		}

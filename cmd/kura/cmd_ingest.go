@@ -1,17 +1,16 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kura-rag/kura/internal/app"
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/ingest"
@@ -80,125 +79,76 @@ skipped (each is listed), 1 failed, 2 bad usage.`,
 	f.IntVar(&o.Workers, "workers", 0, "files loaded and split in parallel (default: number of CPUs)")
 	f.IntVar(&o.EmbedWorkers, "embed-concurrency", 4, "embedding batches in flight")
 	f.StringVar(&o.Analyzer, "analyzer", lexical.DefaultAnalyzer, "full-text (BM25) analyzer of a new collection: "+strings.Join(lexical.Analyzers, ", ")+", or none")
-	f.StringVar(&o.Context, "context", defaultContext, "document title carried by each chunk: both (into BM25 and the embedded text), bm25, embed or none")
+	f.StringVar(&o.Context, "context", app.DefaultContext, "document title carried by each chunk: both (into BM25 and the embedded text), bm25, embed or none")
+	g.registerTraceFlag(f)
 	return cmd
 }
 
 func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []string) error {
 	flags := cmd.Flags()
 	o.embedder.resolve(flags)
+	if err := o.embedder.validate(); err != nil {
+		return err
+	}
 	splitOpts, err := o.splitter.options()
 	if err != nil {
 		return err
 	}
-	set, err := parseSet(o.Set)
+	set, err := app.ParseSet(o.Set)
 	if err != nil {
-		return err
+		return flagError(err)
 	}
-	metric := strings.ToUpper(o.Metric)
-	if metric != store.MetricCosine && metric != store.MetricIP && metric != store.MetricL2 {
-		return &usageError{fmt.Errorf("unknown --metric %q (use COSINE, IP or L2)", o.Metric)}
-	}
-	if o.TextMaxBytes <= 0 || o.TextMaxBytes > 65535 {
-		return &usageError{fmt.Errorf("--text-max-bytes %d is out of range 1..65535 (Milvus VARCHAR limit)", o.TextMaxBytes)}
-	}
-	if g.Store == "milvus" && !flags.Changed("index") {
-		o.index.Type = store.IndexIVFFlat // the notebook's index; Milvus users expect it
-	}
-	index, err := o.index.spec()
-	if err != nil {
-		return err
-	}
-	if _, err := lexical.New(o.Analyzer); err != nil && o.Analyzer != "none" {
-		return &usageError{fmt.Errorf("--analyzer: %w (or none for no BM25 index)", err)}
-	}
-	titleContext, err := ingest.ParseContext(o.Context)
-	if err != nil {
-		return &usageError{fmt.Errorf("--context: %w", err)}
-	}
-	text := store.TextSpec{Analyzer: o.Analyzer}
-	if titleContext.BM25 {
-		text.Fields = []string{"title"}
-	}
-
-	collected := document.Collect(args)
-	if len(collected.Files) == 0 {
-		// Nothing to read: report why, and do not create an empty collection.
-		for _, p := range collected.Problems {
-			fmt.Fprintln(cmd.ErrOrStderr(), p)
-		}
-		printUnsupported(cmd.ErrOrStderr(), collected, o.Verbose)
-		return &usageError{fmt.Errorf("nothing to ingest in %s", strings.Join(args, " "))}
-	}
-	namer, err := document.NewNamer(g.sourceRoot())
-	if err != nil {
-		return err
-	}
-	loadOpts := document.LoadOptions{TextField: o.TextField}
-	inputs := make([]ingest.Input, len(collected.Files))
-	for i, f := range collected.Files {
-		source, err := namer.Source(f)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f, err)
-		}
-		inputs[i] = ingest.Input{Source: source, Aliases: namer.Aliases(f), Load: func() ([]document.Document, []error, error) {
-			return document.Load(f, loadOpts)
-		}}
-	}
-
-	st, err := g.openStore(false)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
-	var rep *reporter
-	note := func(msg string) {
-		if rep != nil {
-			rep.problem(errors.New(msg))
-		} else {
-			fmt.Fprintln(cmd.ErrOrStderr(), msg)
-		}
-	}
-	emb, err := ingestEmbedder(cmd.Context(), g, st, &o.embedder, o.embedder.explicit(flags), note)
-	if err != nil {
-		return err
-	}
-	defer emb.close()
-
-	rep = newReporter(cmd.ErrOrStderr(), o.JSON)
-	for _, p := range collected.Problems {
-		rep.problem(p)
-	}
-	sum, err := ingest.Run(cmd.Context(), st, emb.Embedder, inputs, ingest.Options{
+	req := app.IngestRequest{
 		Collection:   g.Collection,
+		Settings:     o.settings(flags),
+		Explicit:     explicitSettings(flags),
 		Splitter:     splitOpts,
-		BatchSize:    o.embedder.BatchSize,
+		Set:          set,
+		TextField:    o.TextField,
+		Paths:        args,
+		Prune:        o.Prune,
 		Workers:      o.Workers,
 		EmbedWorkers: o.EmbedWorkers,
-		Explicit:     explicitSettings(flags),
-		Metric:       metric,
-		Index:        index,
-		TextMaxBytes: o.TextMaxBytes,
-		Text:         text,
-		EmbedTitle:   titleContext.Embed,
-		Set:          set,
-		Prune:        o.Prune,
-		PruneSource:  pruneScope(args, namer),
-		Progress:     rep.progress,
-		OnProblem:    rep.problem,
-		OnFile:       rep.file,
+		BatchSize:    o.embedder.BatchSize,
+	}
+	srv, err := g.writeServer(cmd, "ingesting")
+	if err != nil {
+		return err
+	}
+	if srv != nil {
+		return ingestThroughServer(cmd, srv, o, req)
+	}
+
+	var rep *reporter
+	a, err := g.openApp(cmd, appConfig{
+		embedding: o.embedder.options(flags), providers: o.embedder.providers, trace: true, noHistory: true,
+		notify: func(msg string) {
+			if rep != nil {
+				rep.problem(errors.New(msg))
+			} else {
+				fmt.Fprintln(cmd.ErrOrStderr(), msg)
+			}
+		},
 	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	rep = newReporter(cmd.ErrOrStderr(), o.JSON)
+	req.Progress, req.OnProblem, req.OnFile = rep.progress, rep.problem, rep.file
+	res, err := a.Ingest(cmd.Context(), req)
 	rep.stop()
-	sum.Skipped += len(collected.Problems)
-	sum.Unsupported = collected.Unsupported
-	if sum.Unsupported == nil {
-		sum.Unsupported = []string{}
+	sum := res.Summary
+	if errors.Is(err, app.ErrNothingToIngest) {
+		// Nothing to read: the problems said why; no collection was created.
+		printUnsupported(cmd.ErrOrStderr(), res.Collected, o.Verbose)
+		return &usageError{err}
 	}
 	if err != nil {
 		if sum.Files+sum.Skipped == 0 {
-			// Failed before touching any file (bad schema, mismatch, locked
-			// collection): the error alone says it all.
+			// Failed before touching any file (bad settings, mismatch,
+			// locked collection): the error alone says it all.
 			if errors.Is(err, store.ErrInvalid) {
 				return &usageError{err}
 			}
@@ -214,13 +164,36 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 		return fmt.Errorf("ingest stopped: %w (chunks stored so far are kept; run the same command again to resume)", err)
 	}
 	if !o.JSON {
-		printUnsupported(cmd.ErrOrStderr(), collected, o.Verbose)
+		printUnsupported(cmd.ErrOrStderr(), res.Collected, o.Verbose)
 	}
 	printIngestSummary(cmd.OutOrStdout(), rep.out, sum, o.JSON)
 	if sum.Failed() {
 		return &partialError{fmt.Sprintf("%s and %s skipped", plural(sum.Skipped, "file"), plural(sum.Problems, "item"))}
 	}
 	return nil
+}
+
+// settings are the new-collection settings the user gave; the others are
+// left to the application's defaults.
+func (o *ingestOptions) settings(flags *pflag.FlagSet) app.CollectionSettings {
+	var s app.CollectionSettings
+	if flags.Changed("metric") {
+		s.Metric = o.Metric
+	}
+	if flags.Changed("text-max-bytes") {
+		s.TextMaxBytes = o.TextMaxBytes
+		if s.TextMaxBytes == 0 {
+			s.TextMaxBytes = -1 // an explicit 0 is out of range, not "the default"
+		}
+	}
+	if flags.Changed("analyzer") {
+		s.Analyzer = o.Analyzer
+	}
+	if flags.Changed("context") {
+		s.Context = o.Context
+	}
+	o.index.apply(flags, &s)
+	return s
 }
 
 // explicitSettings are the new-collection settings the user gave on the
@@ -250,29 +223,10 @@ var settingFlags = map[string]ingest.Setting{
 	"dim":             ingest.SettingDim,
 }
 
-// ingestEmbedder opens the embedder an ingest uses: the one the user
-// named, else the existing collection's own (so a re-ingest needs no
-// embedder flags), else the default.
-func ingestEmbedder(ctx context.Context, g *globalOptions, st store.Store, o *embedderOptions, explicit bool, note func(string)) (*openedEmbedder, error) {
-	cfg := o.config()
-	if !explicit {
-		coll, err := st.Open(ctx, g.Collection)
-		switch {
-		case err == nil:
-			cfg = o.collectionConfig(coll.Schema())
-			coll.Close()
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, err
-		}
-	}
-	return o.open(g, cfg, true, note)
-}
-
-// defaultContext is what measured best on the JSQuAD dev set (README,
-// "Evaluation").
-const defaultContext = "both"
-
 func printIngestSummary(stdout, stderr io.Writer, sum ingest.Summary, asJSON bool) {
+	if sum.Unsupported == nil {
+		sum.Unsupported = []string{}
+	}
 	if asJSON {
 		newJSONEncoder(stdout).Encode(sum)
 		return
@@ -322,21 +276,4 @@ func printUnsupported(w io.Writer, c document.Collected, verbose bool) {
 	}
 	fmt.Fprintf(w, "passed over %s of types kura does not read: %s; --verbose lists them\n",
 		plural(len(c.Unsupported), "file"), strings.Join(parts, ", "))
-}
-
-// pruneScope selects the stored sources --prune may delete: those
-// [document.Scope] puts inside the paths given on the command line (what
-// Collect would have collected) that no longer exist on disk. A file that
-// still exists but was skipped this time (say it became unreadable) keeps
-// its chunks.
-func pruneScope(args []string, namer *document.Namer) func(string) bool {
-	inScope := document.Scope(args)
-	return func(source string) bool {
-		p := namer.Path(source)
-		if !inScope(p) {
-			return false
-		}
-		_, err := os.Lstat(p)
-		return errors.Is(err, os.ErrNotExist)
-	}
 }

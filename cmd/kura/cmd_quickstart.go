@@ -14,13 +14,12 @@ import (
 	"github.com/spf13/cobra"
 
 	kuradocs "github.com/kura-rag/kura"
+	"github.com/kura-rag/kura/internal/api"
+	"github.com/kura-rag/kura/internal/app"
 	"github.com/kura-rag/kura/internal/document"
-	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/ingest"
 	"github.com/kura-rag/kura/internal/lexical"
-	"github.com/kura-rag/kura/internal/retrieve"
 	"github.com/kura-rag/kura/internal/split"
-	"github.com/kura-rag/kura/internal/store"
 )
 
 // quickstartCollection holds the demo. Its name follows Milvus's rules
@@ -59,23 +58,18 @@ func runQuickstart(cmd *cobra.Command, g *globalOptions) error {
 	}
 	qg := *g
 	qg.Store = "local"
-	st, err := qg.openStore(false)
+	a, err := qg.openApp(cmd, appConfig{embedding: app.EmbedOptions{Embedder: "hash", Explicit: true}, noHistory: true})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	emb, err := embed.New(embed.Config{Name: "hash"})
-	if err != nil {
-		return err
-	}
+	defer a.Close()
 
-	fmt.Fprintf(out, "Ingesting kura's own documentation (%d files) into collection %s in %s\n", len(inputs), quickstartCollection, qg.absData())
+	fmt.Fprintf(out, "Ingesting kura's own documentation (%d files) into collection %s in %s\n", len(inputs), quickstartCollection, a.Where())
 	rep := newReporter(cmd.ErrOrStderr(), true)
-	sum, err := ingest.Run(ctx, st, emb, inputs, ingest.Options{
+	res, err := a.Ingest(ctx, app.IngestRequest{
 		Collection: quickstartCollection,
 		Splitter:   split.DefaultOptions(),
-		Text:       store.TextSpec{Analyzer: lexical.DefaultAnalyzer, Fields: []string{"title"}},
-		EmbedTitle: true,
+		Inputs:     inputs,
 		Progress:   rep.progress,
 		OnProblem:  rep.problem,
 	})
@@ -83,26 +77,22 @@ func runQuickstart(cmd *cobra.Command, g *globalOptions) error {
 	if err != nil {
 		return err
 	}
+	sum := res.Summary
 	printIngestSummary(out, cmd.ErrOrStderr(), sum, false)
 
-	coll, err := st.Open(ctx, quickstartCollection)
+	queries := make([]api.BatchQuery, len(sampleQuestions))
+	for i, q := range sampleQuestions {
+		queries[i] = api.BatchQuery{Query: q}
+	}
+	found, err := a.SearchDetailed(ctx, api.SearchRequest{SearchOptions: api.SearchOptions{Collection: quickstartCollection}, Queries: queries})
 	if err != nil {
 		return err
 	}
-	defer coll.Close()
-	searchType := defaultSearchType(coll)
-	mode, _, _ := retrieve.ParseType(searchType)
-	cfg := retrieve.Config{Mode: mode, Limit: 3, OutputFields: []string{"text", "source"}}
-	s := searcher{ret: &retrieve.Retriever{Coll: coll, Emb: emb, Cfg: cfg}}
-	results, err := s.search(ctx, sampleQuestions)
-	if err != nil {
-		return err
-	}
-	name, meaning := scoreKind(cfg, coll.Schema().Metric)
-	fmt.Fprintf(out, "\nSearch type %s (this collection's default). Scores are %s: %s.\n", searchType, name, meaning)
+	name := found.ScoreKind
+	fmt.Fprintf(out, "\nSearch type %s (this collection's default). Scores are %s: %s.\n", found.SearchType, name, found.ScoreMeaning)
 	for i, q := range sampleQuestions {
 		fmt.Fprintf(out, "\nQ: %s\n", q)
-		for rank, h := range results[i] {
+		for rank, h := range found.Results[i].Hits {
 			text, _ := h.Entity["text"].(string)
 			fmt.Fprintf(out, "  %d. %v  (%s %s)\n", rank+1, h.Entity["source"], name, formatScore(h.Score))
 			for _, line := range wrap(snippet(text, q, snippetRunes), snippetColumns) {
@@ -112,10 +102,11 @@ func runQuickstart(cmd *cobra.Command, g *globalOptions) error {
 	}
 	fmt.Fprintf(out, `
 Next:
+  go run ./cmd/kura ask --collection %s "your question"      # an answer with its sources
   go run ./cmd/kura search --collection %s "your question"
   go run ./cmd/kura ingest PATH...            # your own documents, into collection "kura"
   go run ./cmd/kura search "your question"
-`, quickstartCollection)
+`, quickstartCollection, quickstartCollection)
 	if sum.Failed() {
 		return &partialError{"some documentation files were skipped"}
 	}

@@ -16,7 +16,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kura-rag/kura/internal/app"
+	"github.com/kura-rag/kura/internal/history"
+	"github.com/kura-rag/kura/internal/langfuse"
+	"github.com/kura-rag/kura/internal/serve"
 	"github.com/kura-rag/kura/internal/server"
+	"github.com/kura-rag/kura/internal/tracing"
 )
 
 // serveOptions are kura serve's flags: where to listen, who may call,
@@ -43,6 +48,9 @@ type serveOptions struct {
 	// application layer: older or beyond the count are removed.
 	RetentionMaxAge   time.Duration
 	RetentionMaxCount int
+	// embedder is the embedder of collections an upload creates;
+	// existing collections keep their own.
+	embedder embedderOptions
 }
 
 // insecureFlag is the opt-out for serving beyond loopback without keys;
@@ -52,7 +60,7 @@ const insecureFlag = "insecure-no-api-key"
 func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.Addr, "addr", "127.0.0.1:8080", "address to listen on; anything but loopback needs an API key")
 	f.StringVar(&o.APIKey, "api-key", "", "API key clients send as Authorization: Bearer KEY, for the user \"default\" (env KURA_API_KEY)")
-	f.StringVar(&o.APIKeysFile, "api-keys", "", "file of API keys, one `user: key` (or `user: sha256:HEX`) per line; each user has their own conversations")
+	f.StringVar(&o.APIKeysFile, "api-keys", "", "`FILE` of API keys, one \"user: key\" (or \"user: sha256:HEX\") per line; each user has their own conversations")
 	f.BoolVar(&o.InsecureNoKey, insecureFlag, false, "serve a non-loopback address WITHOUT any API key: anyone who can reach it can read and change everything")
 	f.StringSliceVar(&o.CORSOrigins, "cors-origin", nil, "browser origin allowed to call the API from another site (repeatable), e.g. https://chat.example.com")
 	f.StringSliceVar(&o.AllowedHosts, "allowed-host", nil, "host name served without API keys besides localhost and IP addresses (repeatable)")
@@ -67,8 +75,9 @@ func (o *serveOptions) register(f *pflag.FlagSet) {
 	f.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long running answers may finish")
 	f.BoolVar(&o.PublicMetrics, "public-metrics", false, "serve /metrics without an API key")
 	f.StringVar(&o.LogFormat, "log-format", "text", "access log format: text or json")
-	f.DurationVar(&o.RetentionMaxAge, "retention", 0, "delete conversations and answer records older than this, e.g. 720h (0: keep)")
-	f.IntVar(&o.RetentionMaxCount, "retention-count", 0, "keep at most this many answer records per user (0: no limit)")
+	f.DurationVar(&o.RetentionMaxAge, "retention", history.DefaultMaxAge, "delete conversations and answer records not used for this long, e.g. 720h (0: keep them)")
+	f.IntVar(&o.RetentionMaxCount, "retention-count", history.DefaultMaxAnswers, "keep at most this many answer records, dropping the oldest (0: no limit)")
+	o.embedder.register(f)
 }
 
 func newServeCommand(g *globalOptions) *cobra.Command {
@@ -90,6 +99,7 @@ or --api-keys FILE with one "user: key" per line) unless you pass
 		Args: args(cobra.NoArgs, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fromEnv(cmd.Flags(), "api-key", &o.APIKey, "KURA_API_KEY")
+			o.embedder.resolve(cmd.Flags())
 			cfg, err := o.config(cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -222,36 +232,58 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// runServe opens the backend and serves until ctx ends.
+// runServe serves until ctx ends. Tracing, Langfuse and the model
+// providers come from the environment.
 func runServe(ctx context.Context, g *globalOptions, o *serveOptions, cfg server.Config, stderr io.Writer) error {
-	backend, closeBackend, err := newServeBackend(ctx, g, o)
+	tc, err := tracing.FromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
-	defer closeBackend()
-	cfg.Backend = backend
-	srv, err := server.New(cfg)
-	if err != nil {
+	var lf *langfuse.Config
+	if c, ok, err := langfuse.ConfigFromEnv(os.Getenv); err != nil {
 		return err
+	} else if ok {
+		lf = &c
 	}
-	ln, err := net.Listen("tcp", o.Addr)
-	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w", o.Addr, err)
+	providers := app.ProvidersFromEnv(os.Getenv)
+	if o.embedder.OCIAuth != "" {
+		providers.OCI.Auth = o.embedder.OCIAuth
 	}
-	fmt.Fprintf(stderr, "kura: serving collection %s of %s on http://%s (web chat at /, API at /api/v1, OpenAI-compatible at /v1; %d API keys)\n",
-		g.Collection, g.absData(), ln.Addr(), cfg.Keys.Len())
-	return srv.Serve(ctx, ln)
+	return serve.Run(ctx, serve.Options{
+		App: app.Options{
+			DataDir: g.DataDir, Store: g.Store, Milvus: g.milvus.options(), Collection: g.Collection,
+			Providers: providers,
+			Embedding: o.embedder.appOptions(),
+			History:   history.Options{MaxAge: retention(o.RetentionMaxAge), MaxAnswers: retention(o.RetentionMaxCount)},
+		},
+		Server:   cfg,
+		Addr:     o.Addr,
+		Tracing:  tc,
+		Langfuse: lf,
+		Ready: func(r serve.Record) {
+			fmt.Fprintf(stderr, "kura: serving collection %s of %s on %s (web chat at /, API at /api/v1, OpenAI-compatible at /v1; %d API keys)\n",
+				r.Collection, g.absData(), r.URL, cfg.Keys.Len())
+		},
+	})
 }
 
-// newServeBackend opens the application layer the server serves.
-//
-// TODO(integration): the application layer (internal/app) implements
-// server.Backend; open it here on g's store with the ask flags as request
-// defaults and o's retention. Until then `go run ./bench/serve -demo`
-// serves the web chat over a fake backend for trying the UI.
-func newServeBackend(ctx context.Context, g *globalOptions, o *serveOptions) (server.Backend, func(), error) {
-	return nil, nil, errors.New("kura serve is not connected to the application layer in this build yet; " +
-		"for a demonstration of the web chat run: go run ./bench/serve -demo")
+// appOptions are the embedding options of an App that serves: the
+// embedder named is the one of collections an upload creates (existing
+// collections keep their own, so it is never "explicit").
+func (o *embedderOptions) appOptions() app.EmbedOptions {
+	return app.EmbedOptions{
+		Embedder: o.Name, Model: o.Model, Dim: o.Dim, Endpoint: o.Endpoint, Truncate: o.Truncate,
+		BatchSize: o.BatchSize, Timeout: o.Timeout, Retries: o.Retries, RPS: o.RPS, NoCache: o.NoCache,
+	}
+}
+
+// retention turns a --retention flag's "0: no limit" into history's
+// negative "no limit" (zero there means its default).
+func retention[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // serverVersion is the module version kura was built as ("dev" from a

@@ -14,8 +14,12 @@ import (
 )
 
 // TestMain lets a test re-execute this binary as the kura command, so a
-// crash test can kill a real ingest process.
+// crash test can kill a real ingest process, and the documentation's
+// examples can run it under the name kura (KURA_TEST_AS_KURA).
 func TestMain(m *testing.M) {
+	if os.Getenv("KURA_TEST_AS_KURA") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
 	if args := os.Getenv("KURA_TEST_MAIN_ARGS"); args != "" {
 		var argv []string
 		if err := json.Unmarshal([]byte(args), &argv); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,11 +9,12 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/kura-rag/kura/internal/app"
 	"github.com/kura-rag/kura/internal/embed"
-	"github.com/kura-rag/kura/internal/store"
 )
 
-// embedderOptions select and configure the embedder (ingest, search).
+// embedderOptions select and configure the embedder (ingest, search, eval,
+// ask); the application layer builds it (app.EmbedOptions).
 // Flags win over the environment (.env included), which wins over the
 // defaults. Credentials come only from the environment: a key on the
 // command line would end up in shell history and in `ps`.
@@ -60,114 +60,37 @@ func (o *embedderOptions) resolve(fs *pflag.FlagSet) {
 	o.Name = strings.ToLower(o.Name)
 }
 
-// endpointEnv is the environment variable holding each provider's
-// endpoint, the names users of the providers' own tools already set.
-var endpointEnv = map[string]string{
-	"cohere": "COHERE_BASE_URL",
-	"oci":    "GENAI_ENDPOINT",
-	"openai": "OPENAI_BASE_URL",
-	"ollama": "OLLAMA_HOST",
-}
-
-// config builds the embedder configuration for provider name and model,
-// with endpoint, key and OCI settings from flags and the environment.
-func (o *embedderOptions) config() embed.Config {
-	return o.configFor(o.Name, o.Model, o.Dim)
-}
-
-// collectionConfig is the configuration of the embedder a collection was
-// built with.
-func (o *embedderOptions) collectionConfig(schema store.Schema) embed.Config {
-	name, model, dim := schema.Embedder.Name, schema.Embedder.Model, schema.Embedder.Dim
-	if name != "hash" && dim == embed.NativeDim(name, model) {
-		dim = 0 // the model's own length: do not ask for a shortened one
-	} else if name != "hash" && embed.NativeDim(name, model) == 0 {
-		dim = 0 // unknown model: its length is learnt, and checked later
-	}
-	return o.configFor(name, model, dim)
-}
-
-func (o *embedderOptions) configFor(name, model string, dim int) embed.Config {
-	cfg := embed.Config{Name: name, Model: model, Dim: dim, Truncate: o.Truncate, Endpoint: o.Endpoint}
-	if cfg.Endpoint == "" {
-		cfg.Endpoint = os.Getenv(endpointEnv[name])
-	}
-	switch name {
-	case "cohere":
-		cfg.APIKey = embed.Secret(firstEnv("COHERE_API_KEY", "CO_API_KEY"))
-	case "openai":
-		cfg.APIKey = embed.Secret(os.Getenv("OPENAI_API_KEY"))
-	case "oci":
-		cfg.OCI = embed.OCIConfig{
-			Auth:          o.OCIAuth,
-			ConfigFile:    os.Getenv("OCI_CONFIG_FILE"),
-			Profile:       os.Getenv("OCI_CONFIG_PROFILE"),
-			CompartmentID: os.Getenv("COMPARTMENT_ID"),
-			Region:        firstEnv("OCI_REGION", "OCI_CLI_REGION"),
-		}
-	}
-	return cfg
-}
-
-func firstEnv(names ...string) string {
-	for _, n := range names {
-		if v := os.Getenv(n); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// openedEmbedder is an embedder ready for use and what to release after.
-type openedEmbedder struct {
-	embed.Embedder
-	cache *embed.Cache
-}
-
-func (e *openedEmbedder) close() {
-	if e.cache != nil {
-		e.cache.Close()
+// options maps the flags onto the application's embedding options.
+func (o *embedderOptions) options(fs *pflag.FlagSet) app.EmbedOptions {
+	return app.EmbedOptions{
+		Embedder:  o.Name,
+		Model:     o.Model,
+		Dim:       o.Dim,
+		Explicit:  o.explicit(fs),
+		Endpoint:  o.Endpoint,
+		Truncate:  o.Truncate,
+		BatchSize: o.BatchSize,
+		Timeout:   o.Timeout,
+		Retries:   o.Retries,
+		RPS:       o.RPS,
+		NoCache:   o.NoCache,
 	}
 }
 
-// open creates the embedder for cfg with retries, timeouts and the rate
-// limit, and (for ingest) the embedding cache of the data directory.
-// note receives retry notices and cache warnings for stderr.
-func (o *embedderOptions) open(g *globalOptions, cfg embed.Config, withCache bool, note func(string)) (*openedEmbedder, error) {
+// validate checks the flags the application takes as they are.
+func (o *embedderOptions) validate() error {
 	if o.Timeout < 0 || o.Retries < 1 || o.RPS < 0 {
-		return nil, &usageError{fmt.Errorf("--embed-timeout, --embed-retries (at least 1) and --embed-rps must not be negative")}
+		return &usageError{fmt.Errorf("--embed-timeout, --embed-retries (at least 1) and --embed-rps must not be negative")}
 	}
-	e, err := embed.New(cfg)
-	if err != nil {
-		return nil, &usageError{err}
+	return nil
+}
+
+// providers applies --oci-auth to the provider settings.
+func (o *embedderOptions) providers(p app.Providers) app.Providers {
+	if o.OCIAuth != "" {
+		p.OCI.Auth = o.OCIAuth
 	}
-	if e.Info().Name == "hash" {
-		// Local and instant: nothing to retry, cheaper to recompute
-		// than to cache.
-		return &openedEmbedder{Embedder: e}, nil
-	}
-	e = embed.WithRetry(e, embed.RetryOptions{
-		Attempts: o.Retries,
-		Timeout:  o.Timeout,
-		RPS:      o.RPS,
-		OnRetry: func(attempt int, err error, wait time.Duration) {
-			note(fmt.Sprintf("%v; retrying in %.1fs (attempt %d of %d)", err, wait.Seconds(), attempt+1, o.Retries))
-		},
-	})
-	out := &openedEmbedder{Embedder: e}
-	if withCache && !o.NoCache {
-		c, err := embed.OpenCache(cachePath(g), false)
-		switch {
-		case errors.Is(err, embed.ErrCacheBusy):
-			note(fmt.Sprintf("warning: %v; embedding without the cache", err))
-		case err != nil:
-			note(fmt.Sprintf("warning: %v; embedding without the cache", err))
-		default:
-			out.cache = c
-			out.Embedder = c.Wrap(e, embed.CacheSpace(cfg, e.Info()))
-		}
-	}
-	return out, nil
+	return p
 }
 
 func cachePath(g *globalOptions) string {

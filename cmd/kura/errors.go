@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
+	"github.com/kura-rag/kura/internal/api"
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/ingest"
 	"github.com/kura-rag/kura/internal/split"
@@ -44,6 +46,7 @@ func (e *usageError) Unwrap() error { return e.err }
 func exitCode(err error) int {
 	var partial *partialError
 	var usage *usageError
+	var ae *api.Error
 	switch {
 	case errors.As(err, &partial):
 		return exitPartial
@@ -52,12 +55,16 @@ func exitCode(err error) int {
 	case errors.As(err, &usage), errors.Is(err, split.ErrOptions), errors.Is(err, store.ErrMismatch),
 		strings.HasPrefix(err.Error(), "unknown command"):
 		return exitUsage
-	default:
-		return exitFailure
+	case errors.As(err, &ae):
+		switch ae.Code {
+		case api.CodeInvalidRequest, api.CodeConflict, api.CodeUnprocessable, api.CodeTooLarge, api.CodeUnsupportedMediaType:
+			return exitUsage
+		case api.CodeCanceled:
+			return exitCanceled
+		}
 	}
+	return exitFailure
 }
-
-func errIsNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 // plural says "1 file", "2 files", "3 queries".
 func plural(n int, noun string) string {
@@ -103,7 +110,125 @@ func errorText(err error) string {
 	if errors.As(err, &syntax) {
 		return err.Error() + "\n" + filterHelp
 	}
+	var oe *split.OptionsError
+	if errors.As(err, &oe) {
+		return flagText(oe.Option, oe.Error())
+	}
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return apiErrorText(ae)
+	}
+	if errors.Is(err, store.ErrLocked) {
+		return err.Error() + "; if that process is `kura serve`, write through it with --server URL (or KURA_SERVER)"
+	}
 	return problemText(err)
+}
+
+// apiErrorText is an error of the application layer (or of a server) with
+// the flag at fault, or the command that helps.
+func apiErrorText(ae *api.Error) string {
+	msg := ae.Message
+	switch ae.Code {
+	case api.CodeInvalidRequest, api.CodeUnprocessable, api.CodeConflict:
+		return flagText(ae.Field, msg)
+	case api.CodeNotFound:
+		switch ae.Field {
+		case "collection":
+			return msg + "; create it with `kura ingest PATH` (--collection NAME) or see `kura collection list`"
+		case "answer_id":
+			return msg + "; `kura traces` lists the recent answers"
+		case "conversation_id", "id":
+			return msg + "; start a new one without --conversation-id"
+		}
+	case api.CodeUnauthorized:
+		return msg + "; set KURA_API_KEY to the server's API key"
+	}
+	return msg
+}
+
+// fieldFlag is the flag that sets each request field (the JSON names of
+// package api and the option names of the pipeline packages).
+var fieldFlag = map[string]string{
+	"collection":        "--collection",
+	"k":                 "-k/--limit",
+	"search_type":       "--search-type",
+	"fetch_k":           "--fetch-k",
+	"lambda":            "--lambda",
+	"score_threshold":   "--score-threshold",
+	"filter":            "--filter",
+	"output_fields":     "--output-fields",
+	"rerank":            "--rerank",
+	"rerank_model":      "--rerank-model",
+	"rrf_k":             "--rrf-k",
+	"alpha":             "--alpha",
+	"bm25_k1":           "--bm25-k1",
+	"bm25_b":            "--bm25-b",
+	"bm25_specificity":  "--bm25-specificity",
+	"nprobe":            "--nprobe",
+	"ef":                "--ef",
+	"metric":            "--metric",
+	"index":             "--index",
+	"nlist":             "--nlist",
+	"m":                 "--m",
+	"ef_construction":   "--ef-construction",
+	"sq8":               "--sq8",
+	"text_max_bytes":    "--text-max-bytes",
+	"analyzer":          "--analyzer",
+	"context":           "--context",
+	"set":               "--set",
+	"splitter":          "--splitter",
+	"chunk_size":        "--chunk-size",
+	"chunk_overlap":     "--chunk-overlap",
+	"text_field":        "--text-field",
+	"dim":               "--dim",
+	"embed_timeout":     "--embed-timeout",
+	"embed_retries":     "--embed-retries",
+	"embed_rps":         "--embed-rps",
+	"max_tokens":        "--max-tokens",
+	"temperature":       "--temperature",
+	"top_k":             "--top-k",
+	"top_p":             "--top-p",
+	"frequency_penalty": "--frequency-penalty",
+	"presence_penalty":  "--presence-penalty",
+	"seed":              "--seed",
+	"stop":              "--stop",
+	"context_chars":     "--context-chars",
+	"prompt":            "--prompt",
+	"system_prompt":     "--system-prompt",
+	"fallback":          "--fallback",
+	"llm":               "--llm",
+	"model":             "--llm-model",
+	"conversation_id":   "--conversation-id",
+	"comment":           "--comment",
+	"kind":              "--kind",
+}
+
+// fieldWord matches the option names inside a message: snake_case words,
+// and the one-word names that are never ordinary words of a message.
+var fieldWord = regexp.MustCompile(`\b(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|temperature|seed|lambda|alpha|nprobe)\b`)
+
+// flagText rewrites a message about field for the terminal: the option
+// names in it (chunk_size) become the flags that set them (--chunk-size),
+// and it starts with the flag at fault unless it already names it.
+func flagText(field, msg string) string {
+	msg = fieldWord.ReplaceAllStringFunc(msg, func(w string) string {
+		if f, ok := fieldFlag[w]; ok {
+			return f
+		}
+		return w
+	})
+	name, _, _ := strings.Cut(field, "[") // "stop[2]" is --stop
+	flag, ok := fieldFlag[name]
+	if !ok || strings.Contains(msg, flag) {
+		return msg
+	}
+	return flag + ": " + msg
+}
+
+// flagError is a validation error about a request field as a usage error
+// naming the flag.
+func flagError(err error) error {
+	return &usageError{errors.New(errorText(err))}
 }
 
 // filterHelp follows a filter syntax error.

@@ -17,23 +17,31 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runIO(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run executes one command line and returns the exit status; tests call it
-// in-process.
+// run executes one command line with no input and returns the exit
+// status; tests call it in-process.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runIO(args, strings.NewReader(""), stdout, stderr)
+}
+
+// runIO executes one command line reading stdin (kura chat) and returns
+// the exit status.
+func runIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// .env in the working directory is read like the environment; real
 	// environment variables win over it.
 	loadDotEnv(".env", stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	root := newRootCommand()
+	root, g := newRootCommand()
 	root.SetArgs(args)
+	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	cmd, err := root.ExecuteContextC(ctx)
+	g.finish(stderr)
 	if err == nil {
 		return exitOK
 	}

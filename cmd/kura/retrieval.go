@@ -3,34 +3,41 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/kura-rag/kura/internal/api"
 	"github.com/kura-rag/kura/internal/lexical"
 	"github.com/kura-rag/kura/internal/retrieve"
-	"github.com/kura-rag/kura/internal/store"
 )
 
-// retrievalOptions choose how search and eval rank chunks (package
-// retrieve): the search type and its knobs.
+// retrievalOptions choose how search, eval and ask rank chunks: the
+// search type and its knobs, and what a search returns. They map onto
+// api.SearchOptions, which the application layer turns into a retriever,
+// so `search` and `ask` retrieve the same chunks from the same flags.
 type retrievalOptions struct {
 	SearchType     string
+	Limit          int
 	FetchK         int
 	Lambda         float64
 	RRFK           int
 	Alpha          float64
 	ScoreThreshold float64
-	threshold      bool
 	K1, B          float64
 	Specificity    float64
 	Rerank         string
 	RerankModel    string
+	Filter         string
+	params         searchParams
 }
 
-func (o *retrievalOptions) register(fs *pflag.FlagSet) {
-	fs.StringVar(&o.SearchType, "search-type", "", "dense, bm25, hybrid, mmr, or dense+mmr, bm25+mmr, hybrid+mmr (default: bm25 for hash-embedded collections with a text index, hybrid for model-embedded ones, dense without a text index)")
+// register adds the retrieval flags; limit is the default of -k.
+func (o *retrievalOptions) register(fs *pflag.FlagSet, limit int) {
+	fs.StringVar(&o.SearchType, "search-type", "", "dense, bm25, hybrid, mmr, or dense+mmr, bm25+mmr, hybrid+mmr (default: the collection's: bm25 for hash-embedded collections with a text index, hybrid for model-embedded ones, dense without a text index)")
+	if limit > 0 {
+		fs.IntVarP(&o.Limit, "limit", "k", limit, "number of hits")
+	}
 	fs.IntVar(&o.FetchK, "fetch-k", retrieve.DefaultFetchK, "candidates considered by MMR and --rerank")
 	fs.Float64Var(&o.Lambda, "lambda", retrieve.DefaultLambda, "MMR: 1 is pure relevance, 0 pure diversity")
 	fs.IntVar(&o.RRFK, "rrf-k", retrieve.DefaultRRFK, "hybrid: k of reciprocal rank fusion, score = Σ 1/(k+rank)")
@@ -41,104 +48,78 @@ func (o *retrievalOptions) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&o.Specificity, "bm25-specificity", lexical.DefaultSpecificity, "weight of a chunk's vocabulary specificity in BM25 ranking (0 turns it off)")
 	fs.StringVar(&o.Rerank, "rerank", "", "rerank the --fetch-k candidates: cohere (needs COHERE_API_KEY; COHERE_BASE_URL optional)")
 	fs.StringVar(&o.RerankModel, "rerank-model", retrieve.DefaultCohereRerankModel, "rerank model")
+	fs.StringVar(&o.Filter, "filter", "", `Milvus boolean expression over the chunks' fields, e.g. 'subject == "technology" and year > 2020'`)
+	o.params.register(fs)
 }
 
-// resolve notes which flags were given.
-func (o *retrievalOptions) resolve(fs *pflag.FlagSet) {
-	o.threshold = fs.Changed("score-threshold")
-}
-
-// defaultSearchType picks the search type by what measured best
-// (docs/benchmarks.md, "Search quality"): for a collection with a text
-// index, bm25 when its vectors come from the hash embedder (a lexical
-// embedder: fused with BM25 it adds no new signal and measured below BM25
-// alone on both halves of JSQuAD and of the seed-document questions),
-// hybrid when they come from a semantic model, whose paraphrase matching
-// complements BM25's exact terms. Collections without a text index
-// (created before it existed, --analyzer none, or on a store without BM25)
-// keep dense.
-func defaultSearchType(coll store.Collection) string {
-	sc := coll.Schema()
-	if a := sc.Text.Analyzer; a == "" || a == "none" {
-		return "dense"
-	}
-	if _, ok := coll.(store.TextSearcher); !ok {
-		return "dense"
-	}
-	if sc.Embedder.Name == "hash" {
-		return "bm25"
-	}
-	return "hybrid"
-}
-
-// config builds the retrieve.Config for coll.
-func (o *retrievalOptions) config(coll store.Collection, limit int, filter string, fields []string, params map[string]int) (retrieve.Config, error) {
-	st := o.SearchType
-	if st == "" {
-		st = defaultSearchType(coll)
-	}
-	mode, mmr, err := retrieve.ParseType(st)
-	if err != nil {
-		return retrieve.Config{}, &usageError{fmt.Errorf("--search-type: %w", err)}
-	}
-	cfg := retrieve.Config{
-		Mode: mode, MMR: mmr, Limit: limit, FetchK: o.FetchK, Lambda: o.Lambda, RRFK: o.RRFK, Alpha: o.Alpha,
-		Threshold: o.threshold, ScoreThreshold: o.ScoreThreshold,
-		Filter: filter, OutputFields: fields, Params: params, K1: o.K1, B: o.B, Specificity: o.Specificity,
-	}
-	if o.Specificity == 0 {
-		cfg.Specificity = -1 // an explicit 0 means off, not "default"
-	}
-	if o.B == 0 {
-		cfg.B = 1e-9 // likewise: no length normalisation (a zero B means the default)
-	}
-	if o.Lambda == 0 {
-		cfg.Lambda = 1e-9 // an explicit 0 means pure diversity, not "default"
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, &usageError{err}
-	}
-	if mode != retrieve.Dense {
-		if _, ok := coll.(store.TextSearcher); !ok {
-			return cfg, &usageError{fmt.Errorf("--search-type %s needs full-text search, which collection %s's store does not offer; use --search-type dense", st, coll.Name())}
+// options maps the flags onto search options. Options left at their
+// defaults are not set, so the application's defaults apply; a search
+// type is checked here, so that a misspelt one is a usage error that
+// names the flag.
+func (o *retrievalOptions) options(fs *pflag.FlagSet) (api.SearchOptions, error) {
+	if o.SearchType != "" {
+		if _, _, err := retrieve.ParseType(o.SearchType); err != nil {
+			return api.SearchOptions{}, &usageError{fmt.Errorf("--search-type: %w", err)}
 		}
 	}
-	switch strings.ToLower(o.Rerank) {
-	case "":
-	case "cohere":
-		rr, err := retrieve.NewCohere(retrieve.CohereOptions{
-			APIKey:  os.Getenv("COHERE_API_KEY"),
-			BaseURL: os.Getenv("COHERE_BASE_URL"),
-			Model:   o.RerankModel,
-		})
-		if err != nil {
-			return cfg, &usageError{err}
-		}
-		cfg.Reranker = rr
-	default:
-		return cfg, &usageError{errors.New("unknown --rerank " + o.Rerank + " (use cohere)")}
+	if fs.Lookup("limit") != nil && (o.Limit <= 0 || o.Limit > api.MaxK) {
+		return api.SearchOptions{}, &usageError{fmt.Errorf("--limit %d is out of range 1..%d", o.Limit, api.MaxK)}
 	}
-	return cfg, nil
+	if o.Rerank != "" && !strings.EqualFold(o.Rerank, "cohere") {
+		return api.SearchOptions{}, &usageError{errors.New("unknown --rerank " + o.Rerank + " (use cohere)")}
+	}
+	so := api.SearchOptions{
+		SearchType: o.SearchType,
+		K:          o.Limit,
+		Filter:     o.Filter,
+		Rerank:     o.Rerank,
+		NProbe:     o.params.NProbe,
+		Ef:         o.params.Ef,
+		Alpha:      o.Alpha,
+	}
+	if fs.Changed("fetch-k") {
+		so.FetchK = o.FetchK
+		if so.FetchK == 0 {
+			return so, &usageError{fmt.Errorf("--fetch-k %d must be positive", o.FetchK)}
+		}
+	}
+	if fs.Changed("rrf-k") {
+		so.RRFK = o.RRFK
+		if so.RRFK == 0 {
+			return so, &usageError{fmt.Errorf("--rrf-k %d must be positive", o.RRFK)}
+		}
+	}
+	if fs.Changed("lambda") {
+		so.Lambda = ptr(o.Lambda)
+	}
+	if fs.Changed("score-threshold") {
+		so.ScoreThreshold = ptr(o.ScoreThreshold)
+	}
+	if fs.Changed("bm25-k1") {
+		so.BM25K1 = ptr(o.K1)
+	}
+	if fs.Changed("bm25-b") {
+		so.BM25B = ptr(o.B)
+	}
+	if fs.Changed("bm25-specificity") {
+		so.BM25Specificity = ptr(o.Specificity)
+	}
+	if o.Rerank != "" {
+		so.RerankModel = o.RerankModel
+	}
+	if err := so.Validate(); err != nil {
+		return so, flagError(err)
+	}
+	return so, nil
 }
 
-// scoreKind names what the scores of hits ranked by cfg are, and how to
-// read them, for output that shows scores to people.
-func scoreKind(cfg retrieve.Config, metric string) (name, meaning string) {
-	switch {
-	case cfg.Reranker != nil:
-		return "rerank", "the reranker's relevance, 0 to 1"
-	case cfg.Mode == retrieve.BM25:
-		return "BM25", "full-text relevance, higher is better, with no upper bound (compare them within one question)"
-	case cfg.Mode == retrieve.Hybrid && cfg.Alpha > 0:
-		return "fused", "the weighted sum of the normalised dense and BM25 scores, 0 to 1"
-	case cfg.Mode == retrieve.Hybrid:
-		return "fused", "the reciprocal rank fusion of the dense and BM25 rankings, the sum of 1/(k+rank)"
-	}
-	switch metric {
-	case store.MetricL2:
-		return "L2 distance", "the squared Euclidean distance of the vectors, lower is closer"
-	case store.MetricIP:
-		return "inner product", "the inner product of the vectors, higher is closer"
-	}
-	return "cosine", "the cosine similarity of the vectors, 1 is identical and 0 unrelated"
+// searchParams are per-query index parameters.
+type searchParams struct {
+	NProbe int
+	Ef     int
+}
+
+func (o *searchParams) register(fs *pflag.FlagSet) {
+	fs.IntVar(&o.NProbe, "nprobe", 0, "IVF_FLAT: clusters searched per query (default: the index's)")
+	fs.IntVar(&o.Ef, "ef", 0, "HNSW: candidate list size per query (default: the index's)")
 }

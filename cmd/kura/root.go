@@ -13,21 +13,30 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kura-rag/kura/internal/app"
 	"github.com/kura-rag/kura/internal/split"
 	"github.com/kura-rag/kura/internal/store"
-	"github.com/kura-rag/kura/internal/store/local"
-	"github.com/kura-rag/kura/internal/store/milvus"
+	"github.com/kura-rag/kura/internal/tracing"
 )
 
 // globalOptions are the flags every command shares. Each has an
 // environment variable; precedence is flag > environment (.env included) >
-// default.
+// default. They also hold what a command sets up for the whole run and
+// tears down at its end: tracing.
 type globalOptions struct {
 	DataDir    string
 	Collection string
 	Store      string
 	milvus     milvusOptions
 	ctx        context.Context // the command's, for connecting to a server
+
+	// Server is the URL of a `kura serve` that writing commands go
+	// through (--server, KURA_SERVER).
+	Server string
+
+	// TraceContent is --trace-content of the commands that trace.
+	TraceContent bool
+	tracer       *tracing.Provider
 }
 
 const (
@@ -35,8 +44,10 @@ const (
 	defaultCollection = "kura"
 )
 
-func newRootCommand() *cobra.Command {
-	var g globalOptions
+// newRootCommand builds the command tree. The caller ends the run with
+// g.finish, which flushes the traces.
+func newRootCommand() (*cobra.Command, *globalOptions) {
+	g := &globalOptions{}
 	root := &cobra.Command{
 		Use:   "kura",
 		Short: "Turn documents into a searchable knowledge base",
@@ -55,27 +66,33 @@ It runs offline on an embedded store by default.`,
 	pf.StringVar(&g.Collection, "collection", defaultCollection, "collection name (env COLLECTION_NAME)")
 	pf.StringVar(&g.Store, "store", "local", "store backend: local or milvus (env KURA_STORE; MILVUS_URI selects milvus)")
 	g.milvus.register(pf)
+	pf.StringVar(&g.Server, "server", "", "URL of a running `kura serve` that writing commands (ingest, collection drop) go through (env KURA_SERVER; found in DATA/serve.json otherwise)")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 	})
 
 	root.AddCommand(
-		newIngestCommand(&g),
+		newIngestCommand(g),
 		newSplitCommand(),
-		newSearchCommand(&g),
-		newEvalCommand(&g),
-		newCollectionCommand(&g),
-		newQuickstartCommand(&g),
-		newCacheCommand(&g),
+		newSearchCommand(g),
+		newAskCommand(g),
+		newChatCommand(g),
+		newEvalCommand(g),
+		newFeedbackCommand(g),
+		newTracesCommand(g),
+		newCollectionCommand(g),
+		newQuickstartCommand(g),
+		newCacheCommand(g),
 		newVersionCommand(),
-		newServeCommand(&g),
-		newCrawlCommand(&g),
-		newBackupCommand(&g),
-		newRestoreCommand(&g),
+		newServeCommand(g),
+		newCrawlCommand(g),
+		newBackupCommand(g),
+		newRestoreCommand(g),
+		newHealthcheckCommand(),
 	)
 	setVersion(root)
 	groupCommand(root)
-	return root
+	return root, g
 }
 
 // groupCommand makes a command that only holds subcommands refuse an
@@ -111,6 +128,7 @@ func (g *globalOptions) resolve(fs *pflag.FlagSet) error {
 	fromEnv(fs, "data", &g.DataDir, "KURA_DATA")
 	fromEnv(fs, "collection", &g.Collection, "COLLECTION_NAME")
 	fromEnv(fs, "store", &g.Store, "KURA_STORE")
+	fromEnv(fs, "server", &g.Server, "KURA_SERVER")
 	if !fs.Changed("store") && os.Getenv("KURA_STORE") == "" && (os.Getenv("MILVUS_URI") != "" || fs.Changed("milvus-uri")) {
 		g.Store = "milvus"
 	}
@@ -146,21 +164,6 @@ func fromEnv(fs *pflag.FlagSet, flag string, dst *string, env string) {
 	}
 }
 
-// openStore opens the selected backend. Read-only opens let searches run
-// beside each other.
-func (g *globalOptions) openStore(readOnly bool) (store.Store, error) {
-	switch g.Store {
-	case "local":
-		return local.Open(g.DataDir, local.Options{ReadOnly: readOnly, OnWait: waitNotice(os.Stderr)})
-	default:
-		ctx := g.ctx
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		return milvus.Open(ctx, g.milvus.options())
-	}
-}
-
 // indexOptions choose a new collection's vector index (ingest) with
 // Milvus's names and defaults.
 type indexOptions struct {
@@ -179,55 +182,23 @@ func (o *indexOptions) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.SQ8, "sq8", false, "store 8-bit quantised vectors in the index, re-rank with floats (embedded store)")
 }
 
-func (o *indexOptions) spec() (store.IndexSpec, error) {
-	spec := store.IndexSpec{Type: strings.ToUpper(o.Type), SQ8: o.SQ8}
-	switch spec.Type {
-	case store.IndexFlat:
-	case store.IndexIVFFlat:
-		if o.NList < 1 || o.NList > 65536 {
-			return spec, &usageError{fmt.Errorf("--nlist %d is out of range 1..65536", o.NList)}
-		}
-		spec.Params = map[string]int{"nlist": o.NList}
-	case store.IndexHNSW:
-		if o.M < 2 || o.M > 2048 {
-			return spec, &usageError{fmt.Errorf("--m %d is out of range 2..2048", o.M)}
-		}
-		if o.EfConstruction < 1 {
-			return spec, &usageError{fmt.Errorf("--ef-construction %d must be positive", o.EfConstruction)}
-		}
-		spec.Params = map[string]int{"M": o.M, "efConstruction": o.EfConstruction}
-	default:
-		return spec, &usageError{fmt.Errorf("unknown --index %q (use flat, ivf_flat or hnsw)", o.Type)}
+// apply sets the index settings the user gave on the command line; the
+// others keep the application's defaults (IVF_FLAT on Milvus, FLAT on the
+// embedded store, and the parameters' usual values).
+func (o *indexOptions) apply(fs *pflag.FlagSet, s *app.CollectionSettings) {
+	if fs.Changed("index") {
+		s.Index = o.Type
 	}
-	if spec.SQ8 && spec.Type == store.IndexFlat {
-		return spec, &usageError{fmt.Errorf("--sq8 needs --index hnsw or ivf_flat")}
+	if fs.Changed("nlist") {
+		s.NList = o.NList
 	}
-	return spec, nil
-}
-
-// searchParams are per-query index parameters (search).
-type searchParams struct {
-	NProbe int
-	Ef     int
-}
-
-func (o *searchParams) register(fs *pflag.FlagSet) {
-	fs.IntVar(&o.NProbe, "nprobe", 0, "IVF_FLAT: clusters searched per query (default: the index's)")
-	fs.IntVar(&o.Ef, "ef", 0, "HNSW: candidate list size per query (default: the index's)")
-}
-
-func (o *searchParams) params() map[string]int {
-	p := map[string]int{}
-	if o.NProbe > 0 {
-		p["nprobe"] = o.NProbe
+	if fs.Changed("m") {
+		s.M = o.M
 	}
-	if o.Ef > 0 {
-		p["ef"] = o.Ef
+	if fs.Changed("ef-construction") {
+		s.EfConstruction = o.EfConstruction
 	}
-	if len(p) == 0 {
-		return nil
-	}
-	return p
+	s.SQ8 = o.SQ8
 }
 
 // splitterOptions select and configure the splitter (ingest, split).
@@ -261,7 +232,7 @@ func (o *splitterOptions) options() (split.Options, error) {
 		}
 	}
 	if _, err := split.New(opts); err != nil {
-		return opts, &usageError{err}
+		return opts, flagError(err)
 	}
 	return opts, nil
 }
@@ -279,66 +250,6 @@ func unescape(s string) string {
 	return s
 }
 
-// parseSet turns --set key=value flags into metadata. Values that read as
-// JSON numbers or booleans are stored as such, so filters like
-// `year > 2020` work; everything else is a string.
-func parseSet(pairs []string) (map[string]any, error) {
-	out := make(map[string]any, len(pairs))
-	for _, p := range pairs {
-		k, v, ok := strings.Cut(p, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, &usageError{fmt.Errorf("--set %q: want key=value", p)}
-		}
-		if !validFieldName(k) {
-			return nil, &usageError{fmt.Errorf("--set %q: field names are letters, digits and _, starting with a letter or _", p)}
-		}
-		if k == "id" || k == "text" || k == "vector" || k == "source" || k == "chunk_index" {
-			return nil, &usageError{fmt.Errorf("--set %q: %s is set by kura itself", p, k)}
-		}
-		out[k] = scalar(v)
-	}
-	return out, nil
-}
-
-func scalar(v string) any {
-	switch v {
-	case "true":
-		return true
-	case "false":
-		return false
-	}
-	if i, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return i
-	}
-	if f, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "xXnN") {
-		return f
-	}
-	return v
-}
-
-func validFieldName(s string) bool {
-	for i, r := range s {
-		switch {
-		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return s != ""
-}
-
-// sourceRoot is the directory sources are named relative to (see
-// document.Namer): the one holding the data directory.
-func (g *globalOptions) sourceRoot() string {
-	abs, err := filepath.Abs(g.DataDir)
-	if err != nil {
-		return "."
-	}
-	return filepath.Dir(abs)
-}
-
 // absData is the data directory as an absolute path, for messages; on
 // Milvus, the server and database.
 func (g *globalOptions) absData() string {
@@ -349,14 +260,4 @@ func (g *globalOptions) absData() string {
 		return abs
 	}
 	return g.DataDir
-}
-
-// openCollection opens an existing collection, with a next step when it
-// does not exist.
-func (g *globalOptions) openCollection(ctx context.Context, st store.Store, name string) (store.Collection, error) {
-	coll, err := st.Open(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("collection %q does not exist in %s; create it with `kura ingest PATH --collection %s` or see `kura collection list`", name, g.absData(), name)
-	}
-	return coll, err
 }

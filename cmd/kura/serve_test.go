@@ -1,10 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/kura-rag/kura/internal/serve"
 )
 
 func TestServeFlags(t *testing.T) {
@@ -32,14 +42,22 @@ func TestServeFlags(t *testing.T) {
 	f(2, "--cors-origin \"chat.example.com\"", "--cors-origin", "chat.example.com")
 	f(2, "--log-format \"xml\"", "--log-format", "xml")
 	f(2, "--shutdown-timeout 0s must be positive", "--shutdown-timeout", "0")
-	// Valid settings reach the backend step.
-	f(1, "not connected to the application layer", "--addr", "0.0.0.0:8080", "--api-key", "secret-key-0123456789")
+	// Valid settings get as far as opening the data directory (here a
+	// file, so that nothing starts serving).
+	notDir := filepath.Join(dir, "not-a-dir")
+	os.WriteFile(notDir, nil, 0o644)
+	g := func(wantErr string, args ...string) {
+		t.Helper()
+		f(1, wantErr, append([]string{"--data", notDir}, args...)...)
+	}
+	g("not-a-dir", "--addr", "0.0.0.0:8080", "--api-key", "secret-key-0123456789")
 	t.Setenv("KURA_API_KEY", "secret-key-0123456789")
-	f(1, "not connected to the application layer", "--addr", "0.0.0.0:8080")
+	g("not-a-dir", "--addr", "0.0.0.0:8080")
 	t.Setenv("KURA_API_KEY", "")
-	f(1, "WARNING: serving 0.0.0.0:8080 without an API key", "--addr", "0.0.0.0:8080", "--insecure-no-api-key")
-	f(1, "not connected", "--addr", "localhost:0")
-	f(1, "not connected", "--addr", "[::1]:0")
+	g("WARNING: serving 0.0.0.0:8080 without an API key", "--addr", "0.0.0.0:8080", "--insecure-no-api-key")
+	g("not-a-dir", "--addr", "localhost:0")
+	g("not-a-dir", "--addr", "[::1]:0")
+	f(2, "--retention and --retention-count must not be negative", "--retention-count", "-1")
 }
 
 func TestParseSize(t *testing.T) {
@@ -60,4 +78,96 @@ func TestParseSize(t *testing.T) {
 	f("MiB", -1)
 	f("1.5MiB", -1)
 	f("99999999999GiB", -1)
+}
+
+// TestServeProcess runs `kura serve` as its own process on a real data
+// directory: it records itself in DATA/serve.json, answers with its key,
+// lets `kura search` in another process (this one) read the same data
+// meanwhile, and on SIGTERM stops cleanly and removes the file. The key
+// appears in no output.
+func TestServeProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server process; skipped in -short mode")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "docs", "gitops.md"), []byte("# GitOps\n\nGitOpsとは、Gitを唯一の信頼できる情報源とする運用手法です。Argo CDが同期します。\n"))
+	data := filepath.Join(dir, "data")
+	mustKura(t, "ingest", "--data", data, filepath.Join(dir, "docs"))
+
+	const key = "serve-key-0123456789abcdef"
+	args, _ := json.Marshal([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--shutdown-timeout", "5s"})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "KURA_TEST_MAIN_ARGS="+string(args), "KURA_API_KEY="+key)
+	var out, errs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var rec serve.Record
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, err := serve.Discover(context.Background(), data)
+		if err == nil {
+			rec = r
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server did not record itself: %v\n%s", err, errs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if rec.PID != cmd.Process.Pid || !rec.AuthRequired || !strings.HasPrefix(rec.URL, "http://127.0.0.1:") {
+		t.Fatalf("record %+v", rec)
+	}
+	post := func(key, body string) (int, string) {
+		req, _ := http.NewRequest("POST", rec.URL+"/api/v1/search", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := post(key, `{"query": "GitOpsとは"}`); code != 200 || !strings.Contains(body, "Argo CD") {
+		t.Fatalf("search: %d %s", code, body)
+	}
+	if code, _ := post("not-the-key-0123456789", `{"query": "GitOpsとは"}`); code != 401 {
+		t.Fatalf("wrong key: %d", code)
+	}
+	// Another process reads the same data while the server runs, and
+	// writes to it.
+	if got := mustKura(t, "search", "--data", data, "GitOpsとは"); !strings.Contains(got, "Argo CD") {
+		t.Fatalf("kura search beside the server: %s", got)
+	}
+	writeFile(t, filepath.Join(dir, "more", "tekton.md"), []byte("# Tekton\n\nTekton builds CI/CD pipelines from tasks that run in pods.\n"))
+	mustKura(t, "ingest", "--data", data, filepath.Join(dir, "more"))
+	// The server sees what the other process committed.
+	if code, body := post(key, `{"query": "Tekton pipelines", "k": 1}`); code != 200 || !strings.Contains(body, "tekton.md") {
+		t.Fatalf("search after another process ingested: %d %s", code, body)
+	}
+
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("kura serve after SIGTERM: %v\n%s", err, errs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("kura serve did not stop on SIGTERM")
+	}
+	if _, err := os.Stat(serve.RecordPath(data)); !os.IsNotExist(err) {
+		t.Fatalf("serve.json outlived the server: %v", err)
+	}
+	if !strings.Contains(errs.String(), "kura: serving collection kura of "+data+" on "+rec.URL) {
+		t.Fatalf("stderr: %s", errs.String())
+	}
+	if strings.Contains(out.String()+errs.String(), key) {
+		t.Fatalf("the key was printed:\n%s%s", out.String(), errs.String())
+	}
 }

@@ -8,7 +8,8 @@ import (
 // GenerationOptions are the language model's parameters: the original
 // app's sidebar and `kura ask`'s flags. A nil field is not set: the
 // provider's default applies and nothing is sent for it. A set option the
-// chosen provider cannot honour is refused (400), never silently dropped.
+// chosen provider cannot honour is refused (400), never silently dropped
+// (an [AskRequest] with IgnoreUnsupported drops it with a notice).
 type GenerationOptions struct {
 	MaxTokens        *int     `json:"max_tokens,omitempty"`
 	Temperature      *float64 `json:"temperature,omitempty"`
@@ -76,6 +77,11 @@ type AskRequest struct {
 	Fallback string `json:"fallback,omitempty"`
 	// Stream asks for Server-Sent Events instead of one JSON object.
 	Stream bool `json:"stream,omitempty"`
+	// IgnoreUnsupported drops the generation options the answering model
+	// does not take, with an options_ignored notice, instead of refusing
+	// the request. The OpenAI-compatible endpoint sets it: its clients
+	// send temperature or top_p whatever model answers.
+	IgnoreUnsupported bool `json:"ignore_unsupported,omitempty"`
 }
 
 // Answer is a finished answer: the response of a non-streamed ask, the
@@ -170,6 +176,7 @@ const (
 	NoticeCitationsRemoved = "citations_removed" // markers naming no given source were removed
 	NoticeStreamCut        = "stream_cut"        // the model's stream ended early; the text so far stands
 	NoticeFallback         = "fallback"          // the answer comes from the fallback answerer
+	NoticeOptionsIgnored   = "options_ignored"   // generation options the model does not take were dropped (IgnoreUnsupported)
 )
 
 // Notice is something the reader of an answer should know, in the

@@ -8,7 +8,7 @@
 // marshalled, stored (conversations, answer records) and read back. Names
 // are snake_case and follow the command-line flags (`k`, `search_type`,
 // `fetch_k`, `score_threshold`, `max_tokens`, ...). The HTTP contract that
-// uses them is docs/en/http-api.md; the OpenAPI document served at
+// uses them is docs/reference/http-api.md; the OpenAPI document served at
 // /api/v1/openapi.json is generated from the same structs.
 //
 // Optional numbers whose zero is a meaningful value (a temperature of 0, a

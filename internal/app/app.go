@@ -67,6 +67,12 @@ type Options struct {
 	// History bounds the history (retention) and its lock wait; zero
 	// values are history's defaults.
 	History history.Options
+	// FeedbackSaved, if set, is called after each rating is stored, and
+	// Feedback then leaves the delivery to Langfuse to the caller
+	// ([App.DeliverFeedback]): a server delivers in the background, so
+	// that a slow Langfuse never holds a user's click. Nil: Feedback
+	// delivers at once, bounded (a command that exits right after).
+	FeedbackSaved func()
 
 	// Notify receives notices meant for the person running kura: retries
 	// of a provider, a busy embedding cache, a fallback. Nil drops them.

@@ -116,7 +116,12 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 	if err != nil {
 		return out, err
 	}
-	gen, err := a.generationOptions(client.Info(), req.GenerationOptions)
+	asked := req.GenerationOptions
+	var ignored []string
+	if req.IgnoreUnsupported {
+		asked, ignored = supportedOnly(client.Info(), asked)
+	}
+	gen, err := a.generationOptions(client.Info(), asked)
 	if err != nil {
 		return out, err
 	}
@@ -136,6 +141,12 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 	conv, turns, err := a.conversation(ctx, in)
 	if err != nil {
 		return out, err
+	}
+	// A new conversation is named now, so that the first event can tell
+	// the client; it is stored with the answer.
+	newConv := conv.ID == "" && a.hist != nil && !in.Standalone && len(req.History) == 0
+	if newConv {
+		conv.ID = history.NewID()
 	}
 	session := firstNonEmpty(in.SessionID, conv.ID, newID("ses_"))
 
@@ -171,6 +182,10 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 	}
 	timings.RewriteMS = ms(time.Since(t))
 	var notices []answer.Notice
+	if len(ignored) > 0 {
+		notices = append(notices, answer.Notice{Code: api.NoticeOptionsIgnored,
+			Message: fmt.Sprintf("%s does not take %s; ignored", client.Info().Provider, strings.Join(ignored, ", "))})
+	}
 	if rewriteNotice != nil {
 		notices = append(notices, *rewriteNotice)
 	}
@@ -180,6 +195,19 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 		Extractive: client.Info().Extractive}
 	if standalone != req.Question {
 		meta.RewrittenQuestion = standalone
+	}
+	recorded := false
+	if newConv {
+		// The client now knows the conversation: it must exist even if
+		// this answer fails and is not recorded, so that the next
+		// question can continue it.
+		defer func() {
+			if !recorded {
+				if _, cerr := a.hist.CreateConversationID(context.WithoutCancel(ctx), in.User, conv.ID, titleOf(req.Question)); cerr != nil {
+					a.notify(fmt.Sprintf("warning: the conversation was not saved: %v", cerr))
+				}
+			}
+		}()
 	}
 	if err := emit(meta); err != nil {
 		return out, err
@@ -223,7 +251,8 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 	if genErr != nil && errors.Is(genErr, llm.ErrStreamCut) {
 		out.Notices = append(out.Notices, api.Notice{Code: api.NoticeStreamCut, Message: genErr.Error()})
 	}
-	a.record(ctx, in, &out, conv, session, promptLabel, genSpan, gen, genErr)
+	a.record(ctx, in, &out, conv, newConv, session, promptLabel, genSpan, gen, genErr)
+	recorded = true
 	if genErr != nil && !errors.Is(genErr, llm.ErrUnavailable) && !errors.Is(genErr, llm.ErrStreamCut) {
 		return out, classifyLLMError(genErr)
 	}
@@ -411,6 +440,31 @@ func (a *App) generationOptions(info llm.Info, req api.GenerationOptions) (llm.O
 	return out, nil
 }
 
+// supportedOnly keeps the options of o that the model described by info
+// takes, and names the others.
+func supportedOnly(info llm.Info, o api.GenerationOptions) (api.GenerationOptions, []string) {
+	takes := map[string]bool{}
+	for _, n := range info.Options {
+		takes[n] = true
+	}
+	var dropped []string
+	drop := func(name string, set bool, clear func()) {
+		if set && !takes[name] {
+			dropped = append(dropped, name)
+			clear()
+		}
+	}
+	drop(llm.OptMaxTokens, o.MaxTokens != nil, func() { o.MaxTokens = nil })
+	drop(llm.OptTemperature, o.Temperature != nil, func() { o.Temperature = nil })
+	drop(llm.OptTopK, o.TopK != nil, func() { o.TopK = nil })
+	drop(llm.OptTopP, o.TopP != nil, func() { o.TopP = nil })
+	drop(llm.OptFrequencyPenalty, o.FrequencyPenalty != nil, func() { o.FrequencyPenalty = nil })
+	drop(llm.OptPresencePenalty, o.PresencePenalty != nil, func() { o.PresencePenalty = nil })
+	drop(llm.OptSeed, o.Seed != nil, func() { o.Seed = nil })
+	drop(llm.OptStop, o.Stop != nil, func() { o.Stop = nil })
+	return o, dropped
+}
+
 func toLLMOptions(o api.GenerationOptions) llm.Options {
 	return llm.Options{MaxTokens: o.MaxTokens, Temperature: o.Temperature, TopK: o.TopK, TopP: o.TopP,
 		FrequencyPenalty: o.FrequencyPenalty, PresencePenalty: o.PresencePenalty, Seed: o.Seed, Stop: o.Stop}
@@ -463,17 +517,14 @@ func turnsFromMessages(msgs []api.Message) []answer.Turn {
 // record keeps the answer in the history (for feedback and the trace
 // view) and adds it to its conversation, creating one for a new chat.
 // Failing to record is reported, never fatal: the user has the answer.
-func (a *App) record(ctx context.Context, in AskInput, out *api.Answer, conv history.Conversation, session, prompt, genSpan string, gen llm.Options, genErr error) {
+func (a *App) record(ctx context.Context, in AskInput, out *api.Answer, conv history.Conversation, newConv bool, session, prompt, genSpan string, gen llm.Options, genErr error) {
 	if a.hist == nil {
 		return
 	}
-	if conv.ID == "" && !in.Standalone && len(in.History) == 0 {
-		c, err := a.hist.CreateConversation(ctx, in.User, titleOf(in.Question))
-		if err != nil {
+	if newConv {
+		if _, err := a.hist.CreateConversationID(ctx, in.User, conv.ID, titleOf(in.Question)); err != nil {
 			a.notify(fmt.Sprintf("warning: the conversation was not saved: %v", err))
-		} else {
-			conv = c
-			out.ConversationID = c.ID
+			conv.ID, out.ConversationID = "", ""
 		}
 	}
 	rec := history.AnswerRecord{

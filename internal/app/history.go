@@ -35,7 +35,8 @@ func historyError(err error, field string) error {
 // earlier one, and (with Langfuse configured) sends it as a score named
 // user-feedback on the answer's trace. A failed send stays in the outbox
 // and is retried by later calls and by [App.DeliverFeedback]; it never
-// fails the rating.
+// fails the rating. With Options.FeedbackSaved set, delivery is left to
+// the caller.
 func (a *App) Feedback(ctx context.Context, user string, req api.FeedbackRequest) (api.Feedback, error) {
 	if err := req.Validate(); err != nil {
 		return api.Feedback{}, err
@@ -49,7 +50,9 @@ func (a *App) Feedback(ctx context.Context, user string, req api.FeedbackRequest
 	if err != nil {
 		return api.Feedback{}, historyError(err, "answer_id")
 	}
-	if a.opts.Langfuse != nil && fb.TraceID != "" {
+	if a.opts.FeedbackSaved != nil {
+		a.opts.FeedbackSaved()
+	} else if a.opts.Langfuse != nil && fb.TraceID != "" {
 		// Deliver now, bounded, so that a dead Langfuse does not hold the
 		// user's click; what fails waits in the outbox.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

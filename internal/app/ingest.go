@@ -15,6 +15,7 @@ import (
 	"github.com/kura-rag/kura/internal/lexical"
 	"github.com/kura-rag/kura/internal/split"
 	"github.com/kura-rag/kura/internal/store"
+	"github.com/kura-rag/kura/internal/tracing"
 )
 
 // DefaultContext is where a new collection's chunks carry their document's
@@ -149,9 +150,15 @@ type IngestRequest struct {
 	// Files are files given directly (uploads), each with the source its
 	// chunks are stored under; they are not walked or renamed.
 	Files []SourceFile
+	// Inputs are sources the caller loads itself (documentation built
+	// into the binary, crawled pages); they are not walked or renamed.
+	Inputs []ingest.Input
 	// Prune removes the chunks of stored sources inside Paths whose files
 	// no longer exist.
 	Prune bool
+	// Gone are stored sources whose documents no longer exist (a crawl's
+	// pages that are gone): their chunks are removed.
+	Gone []string
 
 	Workers, EmbedWorkers, BatchSize int
 
@@ -193,9 +200,16 @@ func (a *App) Ingest(ctx context.Context, req IngestRequest) (IngestResult, erro
 		return res, err
 	}
 	if _, err := split.New(req.Splitter); err != nil {
-		return res, api.Invalid("splitter", "%v", err)
+		return res, splitterError(err)
 	}
 	inputs, namer, err := a.ingestInputs(req, &res)
+	if req.OnProblem != nil {
+		// Arguments that named nothing readable are problems like any
+		// other, reported first.
+		for _, p := range res.Collected.Problems {
+			req.OnProblem(p)
+		}
+	}
 	if err != nil {
 		return res, err
 	}
@@ -212,7 +226,30 @@ func (a *App) Ingest(ctx context.Context, req IngestRequest) (IngestResult, erro
 	if req.Prune && len(req.Paths) > 0 {
 		prune = pruneScope(req.Paths, namer)
 	}
-	res.Summary, err = ingest.Run(ctx, a.store, emb.Embedder, inputs, ingest.Options{
+	if len(req.Gone) > 0 {
+		gone := make(map[string]bool, len(req.Gone))
+		for _, s := range req.Gone {
+			gone[s] = true
+		}
+		inPaths := prune
+		prune = func(source string) bool { return gone[source] || inPaths != nil && inPaths(source) }
+	}
+
+	info := emb.Info()
+	ctx, span := a.opts.Tracing.StartIngest(ctx, tracing.Trace{Name: "ingest"}, tracing.Ingest{
+		Collection: name, Embedder: info.Name, Model: info.Model, Inputs: len(inputs)})
+	var embedder embed.Embedder = emb.Embedder
+	var observer *ingest.Observer
+	if span != nil {
+		embedder = tracedEmbedder{emb.Embedder}
+		observer = ingestObserver(a.opts.Store, name)
+	}
+	defer func() {
+		s := res.Summary
+		span.End(tracing.IngestTotals{Files: s.Files, Skipped: s.Skipped, Problems: s.Problems, Chunks: s.Chunks,
+			Added: s.Added, Unchanged: s.Unchanged, Removed: s.Removed, Embedded: s.Embedded, Cached: s.Cached}, err)
+	}()
+	res.Summary, err = ingest.Run(ctx, a.store, embedder, inputs, ingest.Options{
 		Collection:   name,
 		Splitter:     req.Splitter,
 		BatchSize:    req.BatchSize,
@@ -230,6 +267,7 @@ func (a *App) Ingest(ctx context.Context, req IngestRequest) (IngestResult, erro
 		Progress:     req.Progress,
 		OnProblem:    req.OnProblem,
 		OnFile:       req.OnFile,
+		Observer:     observer,
 	})
 	res.Summary.Collection = name
 	res.Summary.Skipped += len(res.Collected.Problems)
@@ -242,7 +280,49 @@ func (a *App) Ingest(ctx context.Context, req IngestRequest) (IngestResult, erro
 		// (schema, query embedder) is stale.
 		a.forget(name)
 	}
-	return res, ingestError(err)
+	err = ingestError(err)
+	return res, err
+}
+
+// splitterError is a splitter option error as an invalid_request about
+// the option at fault.
+func splitterError(err error) error {
+	var oe *split.OptionsError
+	if errors.As(err, &oe) {
+		return api.Wrap(api.CodeInvalidRequest, oe.Option, err)
+	}
+	return api.Wrap(api.CodeInvalidRequest, "splitter", err)
+}
+
+// ValidateIngest checks what an ingest of req would refuse (collection
+// name and settings, splitter, embedder configuration) without opening
+// anything, so that a caller can check before long work (a crawl) and
+// open the store only after it.
+func ValidateIngest(o Options, req IngestRequest) error {
+	a := &App{opts: o}
+	if _, err := a.collectionName(req.Collection); err != nil {
+		return err
+	}
+	if _, err := a.resolveSettings(req.Settings); err != nil {
+		return err
+	}
+	if _, err := split.New(req.Splitter); err != nil {
+		return splitterError(err)
+	}
+	eo := o.Embedding
+	if req.Embedding != nil {
+		eo = *req.Embedding
+	}
+	if err := eo.Validate(); err != nil {
+		return err
+	}
+	if eo.Explicit {
+		eo = eo.withDefaults()
+		if _, err := embed.New(a.embedConfig(eo, eo.Embedder, eo.Model, eo.Dim)); err != nil {
+			return invalidConfig("embedder", err)
+		}
+	}
+	return nil
 }
 
 // ingestInputs turns the request's paths and files into inputs.
@@ -270,6 +350,7 @@ func (a *App) ingestInputs(req IngestRequest, res *IngestResult) ([]ingest.Input
 			}})
 		}
 	}
+	inputs = append(inputs, req.Inputs...)
 	for _, f := range req.Files {
 		inputs = append(inputs, ingest.Input{Source: f.Source, Load: func() ([]document.Document, []error, error) {
 			data, err := os.ReadFile(f.Path)
@@ -279,7 +360,7 @@ func (a *App) ingestInputs(req IngestRequest, res *IngestResult) ([]ingest.Input
 			return document.LoadBytes(f.Source, data, loadOpts)
 		}})
 	}
-	if len(inputs) == 0 {
+	if len(inputs) == 0 && len(req.Gone) == 0 {
 		return nil, nil, fmt.Errorf("%w in %s", ErrNothingToIngest, strings.Join(req.Paths, " "))
 	}
 	return inputs, namer, nil

@@ -40,6 +40,8 @@ type jobs struct {
 	// finished jobs are kept for this long after they end, so clients
 	// can read the outcome.
 	keep time.Duration
+	// stopping refuses new jobs once StopJobs began.
+	stopping bool
 }
 
 func newJobs() *jobs {
@@ -47,6 +49,15 @@ func newJobs() *jobs {
 }
 
 func (j *jobs) wait() { j.wg.Wait() }
+
+// cancelAll cancels every running job.
+func (j *jobs) cancelAll() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, jb := range j.byID {
+		jb.cancel()
+	}
+}
 
 func (j *jobs) collectionLock(name string) *sync.Mutex {
 	j.mu.Lock()
@@ -155,10 +166,18 @@ func (a *App) IngestUploads(ctx context.Context, user string, opts api.IngestOpt
 		Problems: []api.Problem{}, Created: time.Now().UTC(),
 		Progress: api.IngestProgress{FilesTotal: len(files)}}
 	a.jobs.mu.Lock()
+	if a.jobs.stopping {
+		a.jobs.mu.Unlock()
+		cancel()
+		remove()
+		return api.IngestJob{}, api.Errorf(api.CodeUnavailable, "the server is shutting down; upload again once it is back")
+	}
 	a.jobs.byID[jb.state.JobID] = jb
+	// Added under the lock that StopJobs takes first: its wait sees
+	// every job it did not refuse.
+	a.jobs.wg.Add(1)
 	a.jobs.mu.Unlock()
 
-	a.jobs.wg.Add(1)
 	go func() {
 		defer a.jobs.wg.Done()
 		defer cancel()
@@ -211,13 +230,35 @@ func (a *App) IngestUploads(ctx context.Context, user string, opts api.IngestOpt
 	return jb.snapshot(), nil
 }
 
+// StopJobs lets the running ingest jobs finish until ctx ends, then
+// cancels those still running (they end as canceled, having stored what
+// they committed) and waits for them to stop. A server calls it when it
+// shuts down; Close would wait for the jobs however long they take.
+func (a *App) StopJobs(ctx context.Context) {
+	a.jobs.mu.Lock()
+	a.jobs.stopping = true
+	a.jobs.mu.Unlock()
+	done := make(chan struct{})
+	go func() { a.jobs.wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	a.jobs.cancelAll()
+	<-done
+}
+
 // problemOf turns a skipped file, line or chunk into its wire form.
 func problemOf(err error) api.Problem {
 	var ce *ingest.ChunkError
 	var se *document.SkipError
+	var re *document.RecordError
 	switch {
 	case errors.As(err, &ce):
 		return api.Problem{Source: ce.Source, Message: err.Error()}
+	case errors.As(err, &re):
+		return api.Problem{Source: re.Path, Message: err.Error()}
 	case errors.As(err, &se):
 		return api.Problem{Source: se.Path, Message: err.Error()}
 	}

@@ -9,9 +9,12 @@ import (
 	"strconv"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/kura-rag/kura/internal/api"
 	"github.com/kura-rag/kura/internal/retrieve"
 	"github.com/kura-rag/kura/internal/store"
+	"github.com/kura-rag/kura/internal/tracing"
 )
 
 // Retrieval defaults, the original app's sidebar values where it had them.
@@ -149,12 +152,17 @@ func (c *collState) retriever(o api.SearchOptions, depth int) (*retrieve.Retriev
 		return nil, st, err
 	}
 	r := &retrieve.Retriever{Coll: c.coll, Cfg: cfg}
-	if r.NeedsVectors() {
+	// An embedder the caller named explicitly is checked against the
+	// collection even when this search needs no vectors: naming one that
+	// does not fit is a mistake worth hearing about.
+	if r.NeedsVectors() || c.app.opts.Embedding.Explicit {
 		emb, err := c.embedder()
 		if err != nil {
 			return nil, st, err
 		}
-		r.Emb = emb.Embedder
+		if r.NeedsVectors() {
+			r.Emb = emb.Embedder
+		}
 	}
 	return r, st, nil
 }
@@ -184,8 +192,9 @@ func (a *App) Search(ctx context.Context, user string, req api.SearchRequest) (a
 }
 
 // SearchDetailed is Search with what the command line prints beside the
-// hits.
-func (a *App) SearchDetailed(ctx context.Context, req api.SearchRequest) (SearchResult, error) {
+// hits. With tracing, a search is a trace of its own: a root span and, for
+// a single query, its retrieval with the hits.
+func (a *App) SearchDetailed(ctx context.Context, req api.SearchRequest) (res SearchResult, err error) {
 	if err := req.Validate(); err != nil {
 		return SearchResult{}, err
 	}
@@ -197,7 +206,7 @@ func (a *App) SearchDetailed(ctx context.Context, req api.SearchRequest) (Search
 	if err != nil {
 		return SearchResult{}, err
 	}
-	res := SearchResult{SearchType: st, Metric: c.coll.Schema().Metric}
+	res = SearchResult{SearchType: st, Metric: c.coll.Schema().Metric}
 	res.ScoreKind, res.ScoreMeaning = ScoreKind(r.Cfg, res.Metric)
 	queries := []string{req.Query}
 	if len(req.Queries) > 0 {
@@ -206,9 +215,28 @@ func (a *App) SearchDetailed(ctx context.Context, req api.SearchRequest) (Search
 			queries[i] = q.Query
 		}
 	}
+	ctx, root := a.opts.Tracing.Start(ctx, tracing.Trace{Name: "search"}, "search")
+	defer func() { root.End(err) }()
+	root.SetInput(strings.Join(queries, "\n"))
+	root.SetAttributes(attribute.String("kura.collection", c.coll.Name()), attribute.Int("kura.queries", len(queries)))
+	var rspan *tracing.RetrievalSpan
+	if root != nil {
+		if r.Emb != nil {
+			r.Emb = tracedEmbedder{r.Emb}
+		}
+		if len(queries) == 1 {
+			ctx, rspan = tracing.StartRetrieve(ctx, tracing.Retrieval{
+				Collection: c.coll.Name(), SearchType: st, Query: req.Query, K: r.Cfg.Limit,
+				FetchK: r.Cfg.FetchK, Lambda: req.Lambda, Threshold: req.ScoreThreshold, Filter: r.Cfg.Filter})
+		}
+	}
 	results, err := r.Search(ctx, queries)
 	if err != nil {
+		rspan.End(nil, err)
 		return res, searchError(err)
+	}
+	if len(results) == 1 {
+		rspan.End(results[0], nil)
 	}
 	if err := checkOutputFields(ctx, c.coll, req.OutputFields, results); err != nil {
 		return res, err

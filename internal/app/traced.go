@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kura-rag/kura/internal/embed"
+	"github.com/kura-rag/kura/internal/ingest"
 	"github.com/kura-rag/kura/internal/llm"
 	"github.com/kura-rag/kura/internal/tracing"
 )
@@ -71,4 +72,36 @@ func (e tracedEmbedder) Embed(ctx context.Context, texts []string, mode embed.Mo
 		span.End(tracing.EmbedResult{Dim: dim}, err)
 	}
 	return vecs, err
+}
+
+// CacheHits passes the cache's counter through, so that ingest still
+// tells texts sent from texts served by the cache.
+func (e tracedEmbedder) CacheHits() int64 {
+	if c, ok := e.Embedder.(embed.CacheCounter); ok {
+		return c.CacheHits()
+	}
+	return 0
+}
+
+// ingestObserver makes spans of an ingest run's steps: loading and
+// splitting each file, and each write to the store.
+func ingestObserver(storeName, collection string) *ingest.Observer {
+	system := "kura"
+	if storeName == StoreMilvus {
+		system = "milvus"
+	}
+	return &ingest.Observer{
+		Load: func(ctx context.Context, source string) (context.Context, func(int, int64, int, error)) {
+			ctx, span := tracing.StartLoad(ctx, source)
+			return ctx, func(docs int, bytes int64, problems int, err error) { span.End(docs, bytes, problems, err) }
+		},
+		Split: func(ctx context.Context, source, splitter string) func(int) {
+			_, span := tracing.StartSplit(ctx, source, splitter)
+			return func(chunks int) { span.End(chunks, nil) }
+		},
+		Write: func(ctx context.Context, op string, rows int) (context.Context, func(error)) {
+			ctx, span := tracing.StartStoreWrite(ctx, tracing.StoreWrite{System: system, Collection: collection, Operation: op, Rows: rows})
+			return ctx, span.End
+		},
+	}
 }

@@ -73,7 +73,7 @@ func New(cfg Config) (Embedder, error) {
 	switch strings.ToLower(cfg.Name) {
 	case "", "hash":
 		if cfg.Model != "" && cfg.Model != "char-ngram-v1" {
-			return nil, fmt.Errorf("the hash embedder has one model, char-ngram-v1; got --embed-model %q", cfg.Model)
+			return nil, fmt.Errorf("the hash embedder has one model, char-ngram-v1; got model %q", cfg.Model)
 		}
 		return NewHash(cfg.Dim)
 	case "cohere":
@@ -97,7 +97,7 @@ func truncateMode(s string) (string, error) {
 	case "NONE", "START", "END":
 		return t, nil
 	default:
-		return "", configErrorf("--truncate %q: use NONE, START or END", s)
+		return "", configErrorf("truncate %q: use NONE, START or END", s)
 	}
 }
 

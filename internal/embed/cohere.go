@@ -121,12 +121,12 @@ func (c *Cohere) Embed(ctx context.Context, texts []string, mode Mode) ([][]floa
 		"Accept":        {"application/json"},
 	}, req, "cohere", hints{
 		0:   "check COHERE_BASE_URL and the network",
-		400: fmt.Sprintf("check --embed-model (%s) and --truncate", c.model),
+		400: fmt.Sprintf("check the model (%s) and the truncate setting", c.model),
 		401: "the API key was rejected: check COHERE_API_KEY",
 		402: "the account has reached its billing limit (trial keys are rate-limited per month)",
-		403: "the API key may not use this model or endpoint: check COHERE_API_KEY and --embed-model",
-		404: fmt.Sprintf("no such model or endpoint: check --embed-model (%s) and COHERE_BASE_URL", c.model),
-		422: fmt.Sprintf("the request was refused: check --embed-model (%s), --dim and --truncate", c.model),
+		403: "the API key may not use this model or endpoint: check COHERE_API_KEY and the model",
+		404: fmt.Sprintf("no such model or endpoint: check the model (%s) and COHERE_BASE_URL", c.model),
+		422: fmt.Sprintf("the request was refused: check the model (%s), the dimension and the truncate setting", c.model),
 	}, []string{c.key}, "embeddings", "float")
 	if err != nil {
 		return nil, err

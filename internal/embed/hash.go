@@ -51,7 +51,7 @@ func NewHash(dim int) (*Hash, error) {
 		dim = DefaultHashDim
 	}
 	if dim < 8 || dim > 65536 {
-		return nil, fmt.Errorf("--dim %d is out of range: the hash embedder takes 8 to 65536 dimensions", dim)
+		return nil, fmt.Errorf("dimension %d is out of range: the hash embedder takes 8 to 65536 dimensions", dim)
 	}
 	return &Hash{dim: dim}, nil
 }

@@ -126,6 +126,6 @@ func (d *dimension) observe(name string, vs [][]float32) error {
 	case d.observed:
 		return &ResponseError{Provider: name, Msg: fmt.Sprintf("%d-dimensional vectors, earlier answers had %d", got, d.dim)}
 	default:
-		return &ResponseError{Provider: name, Msg: fmt.Sprintf("%d-dimensional vectors where the model (or --dim) gives %d; check --embed-model and --dim", got, d.dim)}
+		return &ResponseError{Provider: name, Msg: fmt.Sprintf("%d-dimensional vectors where the model (or the requested dimension) gives %d; check the model and the dimension", got, d.dim)}
 	}
 }

@@ -123,10 +123,10 @@ func (e *OCI) Embed(ctx context.Context, texts []string, mode Mode) ([][]float32
 	if err != nil {
 		return nil, provider.Classify(ctx, "oci", ex, err, hints{
 			0:   "check GENAI_ENDPOINT (or the region) and the network",
-			400: fmt.Sprintf("check --embed-model (%s), COMPARTMENT_ID and --truncate", e.model),
+			400: fmt.Sprintf("check the model (%s), COMPARTMENT_ID and the truncate setting", e.model),
 			401: "OCI rejected the request signature: check user, fingerprint and key_file of the OCI_CONFIG_PROFILE profile in OCI_CONFIG_FILE (or the instance's dynamic group)",
 			403: "not allowed: check the IAM policy for generative-ai-family in COMPARTMENT_ID",
-			404: fmt.Sprintf("not found or not authorized: check COMPARTMENT_ID, the IAM policy, --embed-model (%s) and that GENAI_ENDPOINT's region offers it", e.model),
+			404: fmt.Sprintf("not found or not authorized: check COMPARTMENT_ID, the IAM policy, the model (%s) and that GENAI_ENDPOINT's region offers it", e.model),
 		})
 	}
 	vecs := resp.Embeddings

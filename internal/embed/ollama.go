@@ -79,8 +79,8 @@ func (o *Ollama) Embed(ctx context.Context, texts []string, _ Mode) ([][]float32
 	}
 	h := hints{
 		0:   "is Ollama running at " + provider.Redact(strings.TrimSuffix(o.url, "/api/embed")) + "? start it with `ollama serve` or set OLLAMA_HOST",
-		400: fmt.Sprintf("check --embed-model (%s): it must be an embedding model", o.model),
-		404: fmt.Sprintf("model %s is not available: run `ollama pull %s`, or check --embed-model and OLLAMA_HOST", o.model, o.model),
+		400: fmt.Sprintf("check the model (%s): it must be an embedding model", o.model),
+		404: fmt.Sprintf("model %s is not available: run `ollama pull %s`, or check the model name and OLLAMA_HOST", o.model, o.model),
 	}
 	vs, err := postForVectors(ctx, o.http, o.url, nil, ollamaRequest{Model: o.model, Input: texts, Truncate: o.truncate, Dimensions: o.reqDim}, "ollama", h, nil, "embeddings")
 	if err != nil {

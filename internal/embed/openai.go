@@ -105,11 +105,11 @@ func (o *OpenAI) Embed(ctx context.Context, texts []string, _ Mode) ([][]float32
 	if err != nil {
 		return nil, provider.Classify(ctx, "openai", ex, err, hints{
 			0:   "check OPENAI_BASE_URL (" + provider.Redact(o.base) + ") and that the server is running",
-			400: fmt.Sprintf("check --embed-model (%s) and --dim; the server refused the request", o.model),
+			400: fmt.Sprintf("check the model (%s) and the dimension; the server refused the request", o.model),
 			401: "the API key was rejected: check OPENAI_API_KEY",
-			403: "the API key may not use this model: check OPENAI_API_KEY and --embed-model",
-			404: fmt.Sprintf("no such model or endpoint: check --embed-model (%s) and OPENAI_BASE_URL (%s; it usually ends in /v1)", o.model, provider.Redact(o.base)),
-			422: fmt.Sprintf("the request was refused: check --embed-model (%s) and --dim", o.model),
+			403: "the API key may not use this model: check OPENAI_API_KEY and the model",
+			404: fmt.Sprintf("no such model or endpoint: check the model (%s) and OPENAI_BASE_URL (%s; it usually ends in /v1)", o.model, provider.Redact(o.base)),
+			422: fmt.Sprintf("the request was refused: check the model (%s) and the dimension", o.model),
 		}, o.key)
 	}
 	out, err := indexedVectors(raw, len(texts))

@@ -281,7 +281,7 @@ func TestRetryFaults(t *testing.T) {
 	for _, tc := range []struct {
 		code int
 		hint string
-	}{{400, "--embed-model"}, {401, "COHERE_API_KEY"}, {403, "COHERE_API_KEY"}, {404, "--embed-model (m)"}} {
+	}{{400, "check the model"}, {401, "COHERE_API_KEY"}, {403, "COHERE_API_KEY"}, {404, "the model (m)"}} {
 		t.Run(fmt.Sprintf("%d fails fast", tc.code), func(t *testing.T) {
 			// The server echoes the key back, as some gateways do.
 			err, calls, _ := faults(t, status(tc.code, "", `{"message":"bad token `+testKey+` for https://gw/x?api_key=abc123"}`), RetryOptions{})

@@ -1,7 +1,8 @@
-// Package eval measures retrieval quality: it reads judged queries, scores
-// ranked hits against them and aggregates the standard metrics. It is the
-// library behind `kura eval`, kept apart from the CLI so that tests and
-// benchmarks compute the very same numbers.
+// Package eval measures retrieval and answer quality: it reads judged
+// queries, scores ranked hits (and answers, see [JudgeAnswer]) against
+// them and aggregates the standard metrics. It is the library behind
+// `kura eval` and `kura eval --answers`, kept apart from the CLI so that
+// tests and benchmarks compute the very same numbers.
 //
 // # Definitions
 //

@@ -14,12 +14,25 @@ import (
 // CreateConversation starts a conversation of user. An empty title is
 // filled from the first question by [Store.AppendTurn].
 func (s *Store) CreateConversation(ctx context.Context, user, title string) (Conversation, error) {
+	return s.CreateConversationID(ctx, user, NewID(), title)
+}
+
+// CreateConversationID is CreateConversation under an id the caller
+// chose with [NewID]: a front end that names the conversation to its
+// client before the first turn is recorded. An id in use is ErrInvalid.
+func (s *Store) CreateConversationID(ctx context.Context, user, id, title string) (Conversation, error) {
 	if err := checkUser(user); err != nil {
 		return Conversation{}, err
 	}
+	if err := checkID("conversation", id); err != nil {
+		return Conversation{}, err
+	}
 	now := s.opts.Now()
-	c := Conversation{ID: NewID(), User: user, Title: cleanTitle(title), Created: now, Updated: now}
+	c := Conversation{ID: id, User: user, Title: cleanTitle(title), Created: now, Updated: now}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bConvs).Get(key(user, id)) != nil {
+			return fmt.Errorf("%w: conversation %s exists", ErrInvalid, id)
+		}
 		if err := s.writeConversation(tx, c, time.Time{}); err != nil {
 			return err
 		}

@@ -71,6 +71,53 @@ type Options struct {
 	OnProblem func(error)
 	// OnFile is called when a file's chunks are planned.
 	OnFile func(FileReport)
+	// Observer, if not nil, is told when each step of the run starts and
+	// ends (for tracing; the package itself knows nothing of it).
+	Observer *Observer
+}
+
+// Observer follows the steps of a run: loading each file, splitting its
+// documents, and each write to the store. Every field is optional. Each
+// start function gets the run's context and returns the context the step
+// runs under (a tracer puts its span there) and the function to call when
+// the step ends. Embedding calls are not among them: a caller wraps the
+// embedder it passes to [Run]. Observers are called from several
+// goroutines at once.
+type Observer struct {
+	Load  func(ctx context.Context, source string) (context.Context, func(documents int, bytes int64, problems int, err error))
+	Split func(ctx context.Context, source, splitter string) func(chunks int)
+	Write func(ctx context.Context, operation string, rows int) (context.Context, func(err error))
+}
+
+// load runs in.Load under the observer.
+func (o *Observer) load(ctx context.Context, in Input) ([]document.Document, []error, error) {
+	if o == nil || o.Load == nil {
+		return in.Load()
+	}
+	_, done := o.Load(ctx, in.Source)
+	docs, problems, err := in.Load()
+	var n int64
+	for _, d := range docs {
+		n += int64(len(d.Text))
+	}
+	done(len(docs), n, len(problems), err)
+	return docs, problems, err
+}
+
+// split starts the observation of splitting source.
+func (o *Observer) split(ctx context.Context, source, splitter string) func(chunks int) {
+	if o == nil || o.Split == nil {
+		return func(int) {}
+	}
+	return o.Split(ctx, source, splitter)
+}
+
+// write starts the observation of a store write.
+func (o *Observer) write(ctx context.Context, operation string, rows int) (context.Context, func(error)) {
+	if o == nil || o.Write == nil {
+		return ctx, func(error) {}
+	}
+	return o.Write(ctx, operation, rows)
 }
 
 // Progress holds live counters of a run.
@@ -389,7 +436,7 @@ func (r *run) pipeline(ctx context.Context, inputs []Input) error {
 				defer loadWG.Done()
 				defer func() { <-sem }()
 				l := loaded{in: in}
-				l.docs, l.problems, l.err = in.Load()
+				l.docs, l.problems, l.err = r.opts.Observer.load(ctx, in)
 				if l.err == nil {
 					l.diff, l.diffErr = r.diff(ctx, l)
 					l.docs = nil // the rows hold what is needed
@@ -506,4 +553,13 @@ func (r *run) embedInput(text string, fields map[string]any) string {
 		return title + "\n" + text
 	}
 	return text
+}
+
+// splitterName names the run's splitter for observers: "ja 200/20".
+func (r *run) splitterName() string {
+	kind := r.opts.Splitter.Kind
+	if kind == "" {
+		kind = split.KindJa
+	}
+	return fmt.Sprintf("%s %d/%d", kind, r.opts.Splitter.ChunkSize, r.opts.Splitter.ChunkOverlap)
 }

@@ -123,7 +123,9 @@ type fileDiff struct {
 // embedded text equals a stale row's (a file taken over from an alias)
 // reuses that row's vector.
 func (r *run) diff(ctx context.Context, l loaded) (fileDiff, error) {
+	splitDone := r.opts.Observer.split(ctx, l.in.Source, r.splitterName())
 	rows, report, problems := r.chunk(l)
+	splitDone(len(rows))
 	d := fileDiff{report: report, problems: problems}
 	have := map[int64]bool{}
 	if r.existing != nil {

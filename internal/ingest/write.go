@@ -99,7 +99,10 @@ func (r *run) store(ctx context.Context, group []writeItem) ([]string, error) {
 			return nil, err
 		}
 	}
-	if err := r.coll.Upsert(ctx, rows); err != nil {
+	wctx, wrote := r.opts.Observer.write(ctx, "upsert", len(rows))
+	err := r.coll.Upsert(wctx, rows)
+	wrote(err)
+	if err != nil {
 		return nil, fmt.Errorf("storing %d chunks: %w", len(rows), err)
 	}
 	r.progress.Stored.Add(int64(len(rows)))
@@ -132,7 +135,10 @@ func (r *run) deleteStale(ctx context.Context, sources []string) error {
 	if len(stale) == 0 {
 		return nil
 	}
-	if err := r.coll.Delete(ctx, stale); err != nil {
+	dctx, done := r.opts.Observer.write(ctx, "delete", len(stale))
+	err := r.coll.Delete(dctx, stale)
+	done(err)
+	if err != nil {
 		return fmt.Errorf("removing %d old chunks of %d changed files: %w", len(stale), len(sources), err)
 	}
 	r.mu.Lock()
@@ -167,7 +173,10 @@ func (r *run) prune(ctx context.Context, inputs []Input) error {
 		if err != nil {
 			return err
 		}
-		if err := r.coll.Delete(ctx, ids); err != nil {
+		dctx, done := r.opts.Observer.write(ctx, "delete", len(ids))
+		err = r.coll.Delete(dctx, ids)
+		done(err)
+		if err != nil {
 			return fmt.Errorf("pruning %s: %w", source, err)
 		}
 		r.mu.Lock()

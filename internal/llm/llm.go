@@ -243,6 +243,10 @@ func Check(info Info, o Options) error {
 	if len(bad) == 0 {
 		return nil
 	}
+	if len(info.Options) == 0 {
+		return fmt.Errorf("%w: %s does not support %s (it takes no generation options)", ErrUnsupportedOption,
+			info.Provider, strings.Join(bad, ", "))
+	}
 	return fmt.Errorf("%w: %s does not support %s (it supports %s)", ErrUnsupportedOption,
 		info.Provider, strings.Join(bad, ", "), strings.Join(info.Options, ", "))
 }

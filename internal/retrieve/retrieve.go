@@ -93,21 +93,22 @@ type Config struct {
 	Reranker Reranker
 }
 
-// Validate checks ranges and combinations, with errors that name flags.
+// Validate checks ranges and combinations. Errors name the options as the
+// JSON API does (k, fetch_k, lambda, rrf_k, alpha).
 func (c Config) Validate() error {
 	switch {
 	case c.Limit <= 0:
-		return fmt.Errorf("--limit %d must be at least 1", c.Limit)
+		return fmt.Errorf("k %d must be at least 1", c.Limit)
 	case c.FetchK < 0:
-		return fmt.Errorf("--fetch-k %d must be positive", c.FetchK)
+		return fmt.Errorf("fetch_k %d must be positive", c.FetchK)
 	case c.Lambda < 0 || c.Lambda > 1:
-		return fmt.Errorf("--lambda %v is out of range 0..1", c.Lambda)
+		return fmt.Errorf("lambda %v is out of range 0..1", c.Lambda)
 	case c.RRFK < 0:
-		return fmt.Errorf("--rrf-k %d must be positive", c.RRFK)
+		return fmt.Errorf("rrf_k %d must be positive", c.RRFK)
 	case c.Alpha < 0 || c.Alpha > 1:
-		return fmt.Errorf("--alpha %v is out of range 0..1", c.Alpha)
+		return fmt.Errorf("alpha %v is out of range 0..1", c.Alpha)
 	case c.Alpha > 0 && c.Mode != Hybrid:
-		return fmt.Errorf("--alpha weights the two halves of a hybrid search; use it with --search-type hybrid")
+		return fmt.Errorf("alpha weights the two halves of a hybrid search; use it with search type hybrid")
 	}
 	return nil
 }
@@ -153,7 +154,7 @@ func (r *Retriever) Search(ctx context.Context, queries []string) ([][]store.Hit
 			return nil, fmt.Errorf("embedder %s returned %d vectors for %d queries", r.Emb.Info().Name, len(vecs), len(queries))
 		}
 		if dim := r.Coll.Schema().Dim; len(vecs) > 0 && len(vecs[0]) != dim {
-			return nil, store.Errorf(store.ErrMismatch, "embedder %s returned %d-dimensional query vectors but collection %s has %d dimensions; pass the --dim the collection was built with",
+			return nil, store.Errorf(store.ErrMismatch, "embedder %s returned %d-dimensional query vectors but collection %s has %d dimensions; embed queries with the dimension the collection was built with",
 				r.Emb.Info().Name, len(vecs[0]), r.Coll.Name(), dim)
 		}
 	}
@@ -239,7 +240,7 @@ func (r *Retriever) candidates(ctx context.Context, query string, vec []float32,
 	text := func(k int) ([]store.Hit, error) {
 		ts, ok := r.Coll.(store.TextSearcher)
 		if !ok {
-			return nil, fmt.Errorf("%w: collection %s is on a store without full-text (BM25) search; use --search-type dense", store.ErrUnsupported, r.Coll.Name())
+			return nil, fmt.Errorf("%w: collection %s is on a store without full-text (BM25) search; use search type dense", store.ErrUnsupported, r.Coll.Name())
 		}
 		return ts.TextSearch(ctx, store.TextSearchRequest{Query: query, Limit: k, Filter: cfg.Filter, K1: cfg.K1, B: cfg.B, Specificity: cfg.Specificity})
 	}

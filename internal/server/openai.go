@@ -88,6 +88,9 @@ func chatAsk(req *api.ChatCompletionRequest) (api.AskRequest, error) {
 	ask.FrequencyPenalty, ask.PresencePenalty = req.FrequencyPenalty, req.PresencePenalty
 	ask.Seed, ask.Stop = req.Seed, req.Stop
 	ask.Stream = req.Stream
+	// OpenAI clients send temperature, top_p and the like whatever model
+	// answers; the extractive answerer takes none of them.
+	ask.IgnoreUnsupported = true
 	return ask, ask.Validate()
 }
 

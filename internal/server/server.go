@@ -156,6 +156,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Config returns the server's configuration with the defaults applied.
+func (s *Server) Config() Config { return s.cfg }
+
 // Handler is the server's http.Handler, for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.handler }
 

@@ -56,9 +56,9 @@ func DefaultOptions() Options {
 // recursive splitter: paragraph, line, space, character.
 func DefaultSeparators() []string { return []string{"\n\n", "\n", " ", ""} }
 
-// New validates o and returns the splitter it describes. Errors wrap
-// [ErrOptions] and name the flag at fault, e.g.
-// "--chunk-overlap 250 must be smaller than --chunk-size 200".
+// New validates o and returns the splitter it describes. Errors are
+// [*OptionsError] values wrapping [ErrOptions], e.g.
+// "chunk_overlap 250 must be smaller than chunk_size 200".
 func New(o Options) (Splitter, error) {
 	kind := o.Kind
 	if kind == "" {
@@ -67,17 +67,17 @@ func New(o Options) (Splitter, error) {
 	switch kind {
 	case KindJa, KindCharacter, KindRecursive:
 	default:
-		return nil, &optionsError{fmt.Sprintf("--splitter %q is unknown; valid splitters are %s",
+		return nil, &OptionsError{"splitter", fmt.Sprintf("splitter %q is unknown; valid splitters are %s",
 			o.Kind, strings.Join(Kinds, ", "))}
 	}
 	if o.ChunkSize <= 0 {
-		return nil, &optionsError{fmt.Sprintf("--chunk-size %d must be greater than 0", o.ChunkSize)}
+		return nil, &OptionsError{"chunk_size", fmt.Sprintf("chunk_size %d must be greater than 0", o.ChunkSize)}
 	}
 	if o.ChunkOverlap < 0 {
-		return nil, &optionsError{fmt.Sprintf("--chunk-overlap %d must not be negative", o.ChunkOverlap)}
+		return nil, &OptionsError{"chunk_overlap", fmt.Sprintf("chunk_overlap %d must not be negative", o.ChunkOverlap)}
 	}
 	if o.ChunkOverlap >= o.ChunkSize {
-		return nil, &optionsError{fmt.Sprintf("--chunk-overlap %d must be smaller than --chunk-size %d",
+		return nil, &OptionsError{"chunk_overlap", fmt.Sprintf("chunk_overlap %d must be smaller than chunk_size %d",
 			o.ChunkOverlap, o.ChunkSize)}
 	}
 	switch kind {

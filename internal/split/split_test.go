@@ -30,12 +30,12 @@ func TestNewValidates(t *testing.T) {
 	f(Options{ChunkSize: 10}, "") // empty kind means ja
 	f(Options{Kind: "character", ChunkSize: 1}, "")
 	f(Options{Kind: "recursive", ChunkSize: 5, ChunkOverlap: 4}, "")
-	f(Options{Kind: "markdown", ChunkSize: 200}, `--splitter "markdown" is unknown; valid splitters are ja, character, recursive`)
-	f(Options{Kind: "ja", ChunkSize: 0}, "--chunk-size 0 must be greater than 0")
-	f(Options{Kind: "ja", ChunkSize: -3}, "--chunk-size -3 must be greater than 0")
-	f(Options{Kind: "ja", ChunkSize: 200, ChunkOverlap: -1}, "--chunk-overlap -1 must not be negative")
-	f(Options{Kind: "ja", ChunkSize: 200, ChunkOverlap: 250}, "--chunk-overlap 250 must be smaller than --chunk-size 200")
-	f(Options{Kind: "character", ChunkSize: 200, ChunkOverlap: 200}, "--chunk-overlap 200 must be smaller than --chunk-size 200")
+	f(Options{Kind: "markdown", ChunkSize: 200}, `splitter "markdown" is unknown; valid splitters are ja, character, recursive`)
+	f(Options{Kind: "ja", ChunkSize: 0}, "chunk_size 0 must be greater than 0")
+	f(Options{Kind: "ja", ChunkSize: -3}, "chunk_size -3 must be greater than 0")
+	f(Options{Kind: "ja", ChunkSize: 200, ChunkOverlap: -1}, "chunk_overlap -1 must not be negative")
+	f(Options{Kind: "ja", ChunkSize: 200, ChunkOverlap: 250}, "chunk_overlap 250 must be smaller than chunk_size 200")
+	f(Options{Kind: "character", ChunkSize: 200, ChunkOverlap: 200}, "chunk_overlap 200 must be smaller than chunk_size 200")
 }
 
 func TestDefaultOptions(t *testing.T) {

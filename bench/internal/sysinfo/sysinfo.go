@@ -63,9 +63,17 @@ func PeakRSSMiB() float64 { return statusMiB("VmHWM") }
 // drop anonymous ones without swap.
 func RSSMiB() (anon, file float64) { return statusMiB("RssAnon"), statusMiB("RssFile") }
 
+// ProcessPeakRSSMiB returns the peak resident set size (VmHWM) of process
+// pid in MiB (a server the harness started).
+func ProcessPeakRSSMiB(pid int) float64 {
+	return procStatusMiB("/proc/"+strconv.Itoa(pid)+"/status", "VmHWM")
+}
+
 // statusMiB reads one "kB" line of /proc/self/status, in MiB.
-func statusMiB(key string) float64 {
-	f, err := os.Open("/proc/self/status")
+func statusMiB(key string) float64 { return procStatusMiB("/proc/self/status", key) }
+
+func procStatusMiB(path, key string) float64 {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0
 	}

@@ -207,7 +207,9 @@ func neighbour(all []*sentence, s *sentence, delta int) *sentence {
 // coverage is the share of the question's weighted terms that s holds.
 func (c *Client) coverage(qterms map[string]bool, s *sentence) float64 {
 	in, total := 0.0, 0.0
-	for t := range qterms {
+	// In a fixed order: floating-point sums depend on it, and a
+	// threshold or a tie must fall the same way on every run.
+	for _, t := range sortedTerms(qterms) {
 		w := c.p.scriptWeight(t)
 		total += w
 		if s.terms[t] {
@@ -255,9 +257,10 @@ func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all 
 	weight := func(t string) float64 {
 		return c.p.scriptWeight(t) * math.Log(1+(n-float64(df[t])+0.5)/(float64(df[t])+0.5))
 	}
+	qlist := sortedTerms(qterms) // a fixed order for the sums, as in coverage
 	for _, s := range sents {
-		for t := range s.terms {
-			if qterms[t] {
+		for _, t := range qlist {
+			if s.terms[t] {
 				s.score += weight(t)
 			}
 		}
@@ -415,8 +418,9 @@ func (c *Client) clip(text string, room int, qterms map[string]bool) string {
 			}
 			b.WriteString(clauses[j])
 			sc = 0
-			for t := range c.termSet(b.String()) {
-				if qterms[t] {
+			window := c.termSet(b.String())
+			for _, t := range sortedTerms(qterms) {
+				if window[t] {
 					sc += c.p.scriptWeight(t)
 				}
 			}
@@ -469,3 +473,13 @@ func (p params) scriptWeight(t string) float64 {
 func runeLen(s string) int { return utf8.RuneCountInString(s) }
 
 func markerLen(id string) int { return len(id) + 2 }
+
+// sortedTerms lists a term set in sorted order.
+func sortedTerms(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}

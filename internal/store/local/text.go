@@ -426,7 +426,7 @@ func (c *Collection) TextSearch(ctx context.Context, req store.TextSearchRequest
 		}
 	}
 	if sh.schema.Text.Analyzer == noTextIndex {
-		return nil, store.Errorf(store.ErrUnsupported, "collection %s was created without a text index (--analyzer none); use --search-type dense, or ingest into a new collection with an analyzer", sh.name)
+		return nil, store.Errorf(store.ErrUnsupported, "collection %s was created without a text index (analyzer none); use search type dense, or ingest into a new collection with an analyzer", sh.name)
 	}
 	if err := sh.ensureText(ctx); err != nil {
 		return nil, err

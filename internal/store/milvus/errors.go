@@ -15,7 +15,7 @@ import (
 
 // StartHint tells a user without a running Milvus how to get one; it is
 // the official standalone script (Docker), also used in the README.
-const StartHint = "start one with `curl -sfL https://raw.githubusercontent.com/milvus-io/milvus/master/scripts/standalone_embed.sh -o standalone_embed.sh && bash standalone_embed.sh start`, or point MILVUS_URI (--milvus-uri) at your server"
+const StartHint = "start one with `curl -sfL https://raw.githubusercontent.com/milvus-io/milvus/master/scripts/standalone_embed.sh -o standalone_embed.sh && bash standalone_embed.sh start`, or point MILVUS_URI at your server"
 
 // ErrUnavailable means the Milvus server could not be reached or is not
 // ready. It is not a store sentinel because only remote stores have it.

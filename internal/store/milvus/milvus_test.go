@@ -453,7 +453,7 @@ func TestErrors(t *testing.T) {
 		t.Errorf("create of an existing collection: %v", err)
 	}
 	_, err = s.Create(ctx, "sq8", store.Schema{Dim: 2, Metric: "IP", Index: store.IndexSpec{Type: "HNSW", SQ8: true}})
-	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "sq8") {
+	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "SQ8") {
 		t.Errorf("SQ8 on Milvus: %v", err)
 	}
 

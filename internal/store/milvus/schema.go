@@ -75,7 +75,7 @@ func vectorIndex(s store.Schema) (index.Index, error) {
 	metric := entity.MetricType(s.Metric)
 	p := s.Index.Params
 	if s.Index.SQ8 {
-		return nil, store.Errorf(store.ErrInvalid, "--sq8 is an option of the embedded store; on Milvus use --index ivf_flat or hnsw without it")
+		return nil, store.Errorf(store.ErrInvalid, "SQ8 is an option of the embedded store; on Milvus use an ivf_flat or hnsw index without it")
 	}
 	switch s.Index.Type {
 	case store.IndexFlat:
@@ -120,7 +120,7 @@ const scalarIndexType = "INVERTED"
 func readSchema(coll *entity.Collection) (store.Schema, error) {
 	var m meta
 	notKura := func(why string) error {
-		return store.Errorf(store.ErrMismatch, "collection %q on Milvus was not created by kura (%s); kura reads and writes only its own collections: ingest into a new --collection", coll.Name, why)
+		return store.Errorf(store.ErrMismatch, "collection %q on Milvus was not created by kura (%s); kura reads and writes only its own collections: ingest into a new collection", coll.Name, why)
 	}
 	if coll.Schema == nil {
 		return store.Schema{}, notKura("no schema")
@@ -148,7 +148,7 @@ func readSchema(coll *entity.Collection) (store.Schema, error) {
 	for _, w := range want {
 		f := fields[w.name]
 		if f == nil {
-			return store.Schema{}, store.Errorf(store.ErrMismatch, "collection %q has no %s field; it was changed outside kura: drop it with `kura collection drop %s --store milvus` and ingest again", coll.Name, w.name, coll.Name)
+			return store.Schema{}, store.Errorf(store.ErrMismatch, "collection %q has no %s field; it was changed outside kura: drop it and ingest again", coll.Name, w.name)
 		}
 		if f.DataType != w.typ {
 			return store.Schema{}, store.Errorf(store.ErrMismatch, "collection %q: field %s is %s, kura needs %s; drop and ingest again", coll.Name, w.name, f.DataType.Name(), w.typ.Name())
@@ -191,6 +191,6 @@ func Fields(s store.Schema) []Field {
 		{fieldText, fmt.Sprintf("VARCHAR(%d)", s.TextMaxBytes), "max length in bytes"},
 		{fieldChunkID, "INT64", "kura chunk id, derived from collection, source and text; INVERTED index"},
 		{fieldSource, fmt.Sprintf("VARCHAR(%d)", sourceMaxLen), "file the chunk came from; INVERTED index"},
-		{fieldMeta, "dynamic", "chunk_index, title, JSONL fields and --set key=value metadata"},
+		{fieldMeta, "dynamic", "chunk_index, title, JSONL fields and metadata set at ingest"},
 	}
 }

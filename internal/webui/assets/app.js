@@ -439,6 +439,7 @@ async function ask(question) {
       }, state.abort.signal);
       if (!done) throw new Error('the answer stream ended early');
       turn.finish(done);
+      state.conversationId = done.conversation_id || state.conversationId;
     } else {
       const resp = await api.request('POST', '/api/v1/ask', body, { signal: state.abort.signal });
       const data = await resp.json().catch(() => null);
