@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/kura-rag/kura/internal/provider"
 	"github.com/oracle/oci-go-sdk/v65/common"
@@ -57,27 +56,10 @@ func NewOCI(cfg Config) (*OCI, error) {
 	if err != nil {
 		return nil, err
 	}
-	creds, err := o.ConfigurationProvider()
+	client, err := o.GenAIClient(cfg.Endpoint, "GENAI_ENDPOINT", cfg.HTTPClient)
 	if err != nil {
 		return nil, &configError{err}
 	}
-	client, err := generativeaiinference.NewGenerativeAiInferenceClientWithConfigurationProvider(creds)
-	if err != nil {
-		return nil, configErrorf("cannot create the OCI Generative AI client: %v", err)
-	}
-	switch {
-	case cfg.Endpoint != "":
-		ep, err := endpointURL(cfg.Endpoint, "GENAI_ENDPOINT")
-		if err != nil {
-			return nil, err
-		}
-		client.Host = ep
-	case o.Region != "":
-		client.SetRegion(o.Region)
-	}
-	client.HTTPClient = provider.HTTPClient(cfg.HTTPClient)
-	client.Configuration.CircuitBreaker = nil
-
 	model := cfg.Model
 	if model == "" {
 		model = DefaultOCIModel
@@ -102,15 +84,11 @@ func (e *OCI) Embed(ctx context.Context, texts []string, mode Mode) ([][]float32
 	if mode == ModeQuery {
 		inputType = generativeaiinference.EmbedTextDetailsInputTypeSearchQuery
 	}
-	var serving generativeaiinference.ServingMode = generativeaiinference.OnDemandServingMode{ModelId: common.String(e.model)}
-	if strings.HasPrefix(e.model, "ocid1.generativeaiendpoint") {
-		serving = generativeaiinference.DedicatedServingMode{EndpointId: common.String(e.model)}
-	}
 	noRetry := common.NoRetryPolicy()
 	req := generativeaiinference.EmbedTextRequest{
 		EmbedTextDetails: generativeaiinference.EmbedTextDetails{
 			Inputs:        texts,
-			ServingMode:   serving,
+			ServingMode:   provider.OCIServingMode(e.model),
 			CompartmentId: common.String(e.compartment),
 			IsEcho:        common.Bool(false),
 			Truncate:      e.truncate,

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -75,10 +76,7 @@ func (o *OpenAI) Info() Info {
 }
 
 func (o *OpenAI) params(req Request) openai.ChatCompletionNewParams {
-	model := o.model
-	if req.Model != "" {
-		model = req.Model
-	}
+	model := cmp.Or(req.Model, o.model)
 	p := openai.ChatCompletionNewParams{
 		Model:         openai.ChatModel(model),
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
@@ -133,10 +131,7 @@ func (o *OpenAI) hints(model string) provider.Hints {
 
 // Stream implements [Client].
 func (o *OpenAI) Stream(ctx context.Context, req Request, emit func(Event) error) (Result, error) {
-	if err := Check(o.Info(), req.Options); err != nil {
-		return Result{}, err
-	}
-	if err := validate(req); err != nil {
+	if err := validate(o.Info(), req); err != nil {
 		return Result{}, err
 	}
 	params := o.params(req)
