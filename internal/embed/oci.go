@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -60,10 +61,7 @@ func NewOCI(cfg Config) (*OCI, error) {
 	if err != nil {
 		return nil, &configError{err}
 	}
-	model := cfg.Model
-	if model == "" {
-		model = DefaultOCIModel
-	}
+	model := cmp.Or(cfg.Model, DefaultOCIModel)
 	e := &OCI{client: client, model: model, compartment: o.CompartmentID,
 		truncate: generativeaiinference.EmbedTextDetailsTruncateEnum(trunc)}
 	e.dim.dim = ociDims[model]

@@ -43,17 +43,11 @@ func NewCohere(cfg Config) (*Cohere, error) {
 	if cfg.APIKey == "" {
 		return nil, configErrorf("the cohere provider needs an API key: set COHERE_API_KEY (or CO_API_KEY)")
 	}
-	base := DefaultCohereURL
-	if cfg.Endpoint != "" {
-		var err error
-		if base, err = provider.ParseEndpoint(cfg.Endpoint, "COHERE_BASE_URL"); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-		}
+	base, err := provider.EndpointOr(cfg.Endpoint, DefaultCohereURL, "COHERE_BASE_URL")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	model := cfg.Model
-	if model == "" {
-		model = DefaultCohereModel
-	}
+	model := cmp.Or(cfg.Model, DefaultCohereModel)
 	header := http.Header{}
 	header.Set("Authorization", "Bearer "+string(cfg.APIKey))
 	header.Set("Accept", "text/event-stream")

@@ -68,10 +68,7 @@ func NewOCI(cfg Config) (*OCI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	model := cfg.Model
-	if model == "" {
-		model = DefaultOCIModel
-	}
+	model := cmp.Or(cfg.Model, DefaultOCIModel)
 	profile := o.Profile
 	if profile == "" {
 		profile = "DEFAULT"

@@ -39,10 +39,7 @@ func NewOllama(cfg Config) (*Ollama, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	model := cfg.Model
-	if model == "" {
-		model = DefaultOllamaModel
-	}
+	model := cmp.Or(cfg.Model, DefaultOllamaModel)
 	return &Ollama{http: provider.HTTPClient(cfg.HTTPClient), url: host + "/api/chat", host: host, model: model,
 		s: newStreamer(ProviderOllama, cfg)}, nil
 }

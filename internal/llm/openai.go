@@ -35,12 +35,9 @@ type OpenAI struct {
 // NewOpenAI creates the OpenAI(-compatible) client. api.openai.com needs
 // an API key; other servers usually need none, but need a model name.
 func NewOpenAI(cfg Config) (*OpenAI, error) {
-	base := DefaultOpenAIURL
-	if cfg.Endpoint != "" {
-		var err error
-		if base, err = provider.ParseEndpoint(cfg.Endpoint, "OPENAI_BASE_URL"); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-		}
+	base, err := provider.EndpointOr(cfg.Endpoint, DefaultOpenAIURL, "OPENAI_BASE_URL")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	public := base == DefaultOpenAIURL
 	if cfg.APIKey == "" && public {
