@@ -33,7 +33,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -59,12 +58,6 @@ import (
 )
 
 const collection = "bench_answer"
-
-type query struct {
-	ID      string   `json:"id"`
-	Query   string   `json:"query"`
-	Answers []string `json:"answers"`
-}
 
 type result struct {
 	Bench          string  `json:"bench"`
@@ -105,9 +98,14 @@ func main() {
 		dumpEnc.SetEscapeHTML(false)
 	}
 
-	qs, err := readQueries(*queries)
+	// Read as kura eval reads them: answers without empty strings, which
+	// every text would contain; lines it cannot judge skipped.
+	qs, problems, err := eval.ReadQueries(*queries)
 	if err != nil {
-		fatalf("%v", err)
+		fatalf("%v (pass -queries PATH, e.g. ../shared/eval/jsquad/dev-queries.jsonl)", err)
+	}
+	for _, p := range problems {
+		fmt.Fprintln(os.Stderr, "bench/answer:", p)
 	}
 	switch *half {
 	case "all":
@@ -164,10 +162,11 @@ func main() {
 	var times []float64
 	inSources, shown := 0, 0
 	for _, q := range qs {
+		id := strings.Trim(string(q.ID), `"`)
 		t := time.Now()
 		a, err := stage.Ask(ctx, answer.Request{Question: q.Query}, nil)
 		if err != nil {
-			fatalf("question %s: %v", q.ID, err)
+			fatalf("question %s: %v", id, err)
 		}
 		took := time.Since(t)
 		times = append(times, float64(took.Microseconds())/1000)
@@ -175,7 +174,7 @@ func main() {
 			res.NotFound++
 		}
 		// Judged as kura eval --answers judges, by package eval.
-		j := eval.JudgeAnswer(eval.Query{Query: q.Query, Answers: nonEmpty(q.Answers)}, eval.AnswerOutcome{
+		j := eval.JudgeAnswer(q, eval.AnswerOutcome{
 			Text: a.Text, Citations: len(a.Citations), RemovedCitations: a.RemovedCitations, NotFound: a.NotFound, Total: took,
 		})
 		judged = append(judged, j)
@@ -197,12 +196,12 @@ func main() {
 			if ok {
 				mark = "✓"
 			}
-			fmt.Fprintf(os.Stderr, "%s %s %s\n  %s\n", mark, q.ID, q.Query, strings.ReplaceAll(a.Text, "\n", " / "))
+			fmt.Fprintf(os.Stderr, "%s %s %s\n  %s\n", mark, id, q.Query, strings.ReplaceAll(a.Text, "\n", " / "))
 		}
 		// Only the misses extraction could have avoided are shown.
 		if !ok && inSrc && shown < *show {
 			shown++
-			fmt.Fprintf(os.Stderr, "MISS %s %s\n  expected %q\n  answer   %s\n", q.ID, q.Query, q.Answers, a.Text)
+			fmt.Fprintf(os.Stderr, "MISS %s %s\n  expected %q\n  answer   %s\n", id, q.Query, q.Answers, a.Text)
 			for _, s := range a.Sources {
 				fmt.Fprintf(os.Stderr, "  [%d] %s\n", s.N, strings.ReplaceAll(s.Text, "\n", " / "))
 			}
@@ -244,28 +243,6 @@ func ingestCorpus(ctx context.Context, st store.Store, emb embed.Embedder, path 
 	return err
 }
 
-func readQueries(path string) ([]query, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%v (pass -queries PATH, e.g. ../shared/eval/jsquad/dev-queries.jsonl)", err)
-	}
-	defer f.Close()
-	var qs []query
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		var q query
-		if err := json.Unmarshal(sc.Bytes(), &q); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, line, err)
-		}
-		qs = append(qs, q)
-	}
-	return qs, sc.Err()
-}
-
 func containsAny(text string, answers []string) bool {
 	for _, a := range answers {
 		if a != "" && strings.Contains(text, a) {
@@ -273,17 +250,6 @@ func containsAny(text string, answers []string) bool {
 		}
 	}
 	return false
-}
-
-// nonEmpty drops empty answer strings, which every text would contain.
-func nonEmpty(answers []string) []string {
-	var out []string
-	for _, a := range answers {
-		if a != "" {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 func round4(x float64) float64 { return float64(int(x*10000+0.5)) / 10000 }

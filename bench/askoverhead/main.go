@@ -29,7 +29,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
@@ -40,6 +39,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kura-rag/kura/bench/internal/dataset"
 	"github.com/kura-rag/kura/bench/internal/sysinfo"
 	"github.com/kura-rag/kura/internal/answer"
 	"github.com/kura-rag/kura/internal/embed"
@@ -122,9 +122,9 @@ func main() {
 		base.BuildSeconds = time.Since(t).Seconds()
 	}
 	defer coll.Close()
-	qs, err := readQueries(*queries, *nq+20)
+	qs, err := dataset.Questions(*queries, *nq+20)
 	if err != nil {
-		fatalf("%v", err)
+		fatalf("%v (pass -queries)", err)
 	}
 
 	for _, typ := range strings.Split(*types, ",") {
@@ -223,9 +223,9 @@ func (m *instantLLM) Stream(ctx context.Context, req llm.Request, emit func(llm.
 // build makes the collection: rows of JSQuAD sentences, hash vectors,
 // bigram BM25, HNSW.
 func build(ctx context.Context, st store.Store, emb embed.Embedder, n int, corpus string) (store.Collection, error) {
-	sentences, err := corpusSentences(corpus)
+	sentences, err := dataset.Sentences(corpus)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%v (pass -corpus, e.g. ../shared/eval/jsquad/corpus.jsonl)", err)
 	}
 	info := emb.Info()
 	coll, err := st.Create(ctx, collection, store.Schema{
@@ -266,46 +266,6 @@ func build(ctx context.Context, st store.Store, emb embed.Embedder, n int, corpu
 		}
 	}
 	return coll, nil
-}
-
-func corpusSentences(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%v (pass -corpus, e.g. ../shared/eval/jsquad/corpus.jsonl)", err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var d struct{ Text string }
-		if json.Unmarshal(sc.Bytes(), &d) != nil {
-			continue
-		}
-		for _, s := range strings.SplitAfter(d.Text, "。") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-	}
-	return out, sc.Err()
-}
-
-func readQueries(path string, n int) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("%v (pass -queries)", err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() && len(out) < n {
-		var q struct{ Query string }
-		if json.Unmarshal(sc.Bytes(), &q) == nil && q.Query != "" {
-			out = append(out, q.Query)
-		}
-	}
-	return out, sc.Err()
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -58,7 +58,6 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -74,8 +73,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kura-rag/kura/bench/internal/dataset"
 	"github.com/kura-rag/kura/bench/internal/sysinfo"
-	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/retrieve"
 	"github.com/kura-rag/kura/internal/store"
@@ -183,7 +182,7 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 		return err
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x6b757261))
-	sentences := corpusSentences(corpus)
+	sentences, _ := dataset.Sentences(corpus) // none: synthetic text
 	res.Texts = "jsquad-sentences"
 	if len(sentences) == 0 {
 		res.Texts = "synthetic"
@@ -257,7 +256,7 @@ func run(ctx context.Context, nrows, dim, nq, k int, filterExpr, corpus, dataRoo
 	res.Index = spec
 	res.EmbedSeconds = embedTime.Seconds()
 
-	qtexts := devQueries(filepath.Join(filepath.Dir(corpus), "dev-queries.jsonl"), nq+1)
+	qtexts, _ := dataset.Questions(filepath.Join(filepath.Dir(corpus), "dev-queries.jsonl"), nq+1)
 	if len(qtexts) < nq+1 {
 		qtexts = append(qtexts, sample...)
 	}
@@ -413,24 +412,6 @@ func embedParallel(ctx context.Context, emb embed.Embedder, texts []string, mode
 	return out, first
 }
 
-// corpusSentences returns the sentences (ending in 。) of a JSONL corpus,
-// loaded with kura's own loader; nil if it cannot be read.
-func corpusSentences(path string) []string {
-	docs, _, err := document.Load(path, document.LoadOptions{TextField: "text"})
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, d := range docs {
-		for s := range strings.SplitAfterSeq(d.Text, "。") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
-}
-
 // makeText returns a chunk of 60–200 characters: corpus sentences joined,
 // or synthetic kana and kanji when there is no corpus.
 func makeText(rng *rand.Rand, sentences []string) string {
@@ -451,25 +432,4 @@ func makeText(rng *rand.Rand, sentences []string) string {
 		b = append(b, '。')
 	}
 	return string(b[:min(len(b), 200)])
-}
-
-// devQueries reads up to n "query" strings from a JSQuAD dev-queries file.
-func devQueries(path string, n int) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() && len(out) < n {
-		var q struct {
-			Query string `json:"query"`
-		}
-		if json.Unmarshal(sc.Bytes(), &q) == nil && q.Query != "" {
-			out = append(out, q.Query)
-		}
-	}
-	return out
 }

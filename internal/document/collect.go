@@ -179,6 +179,24 @@ func (c *collector) walk(dir string) {
 
 func isGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
 
+// globRoot splits the slash-separated elements of a glob pattern into
+// its literal prefix, the directory a walk starts from ("/" or "." when
+// there is none), and the elements left to match below it.
+func globRoot(elems []string) (string, []string) {
+	n := 0
+	for n < len(elems)-1 && !isGlob(elems[n]) {
+		n++
+	}
+	base := strings.Join(elems[:n], "/")
+	switch {
+	case base == "" && len(elems) > 1 && elems[0] == "":
+		base = "/"
+	case base == "":
+		base = "."
+	}
+	return base, elems[n:]
+}
+
 func (c *collector) glob(pattern string) {
 	var matches []string
 	var err error
@@ -226,19 +244,7 @@ func globStar(pattern string) ([]string, error) {
 			}
 		}
 	}
-	// The literal prefix is where the walk starts.
-	n := 0
-	for n < len(elems)-1 && !isGlob(elems[n]) {
-		n++
-	}
-	base := strings.Join(elems[:n], "/")
-	switch {
-	case base == "" && strings.HasPrefix(pat, "/"):
-		base = "/"
-	case base == "":
-		base = "."
-	}
-	rest := elems[n:]
+	base, rest := globRoot(elems)
 	var out []string
 	visited := map[string]bool{}
 	var walk func(dir string, rel []string)

@@ -20,36 +20,17 @@ func loadDOCX(src string, data []byte) ([]Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, rootRels, err := pkg.rels("")
+	main, err := pkg.mainPart("word/document.xml", "main document")
 	if err != nil {
 		return nil, err
 	}
-	main := rootRels["officeDocument"]
-	if main == "" {
-		main = "word/document.xml"
-	}
-	_, docRels, err := pkg.rels(main)
+	styles, err := pkg.optionalPart(main.relsByType["styles"])
 	if err != nil {
 		return nil, err
 	}
-	styles := map[string]int{}
-	if name := docRels["styles"]; name != "" {
-		if sdata, err := pkg.part(name); err == nil {
-			styles = headingStyles(sdata)
-		} else if !errors.Is(err, errNoPart) {
-			return nil, err
-		}
-	}
-	body, err := pkg.part(main)
-	if errors.Is(err, errNoPart) {
-		return nil, damaged("the package has no main document part (%s)", main)
-	}
-	if err != nil {
-		return nil, err
-	}
-	w := &docxWalker{styles: styles}
-	if err := w.walk(xml.NewDecoder(bytes.NewReader(body))); err != nil {
-		return nil, damaged("%s: %v", main, err)
+	w := &docxWalker{styles: headingStyles(styles)}
+	if err := w.walk(xml.NewDecoder(bytes.NewReader(main.data))); err != nil {
+		return nil, damaged("%s: %v", main.name, err)
 	}
 	text := w.text()
 	if isBlank(text) {
@@ -68,7 +49,8 @@ func loadDOCX(src string, data []byte) ([]Document, error) {
 // headingStyles maps paragraph style ids to heading levels: 0 for the
 // Title style, 1-9 for headings. Styles are recognised by their
 // language-independent name ("heading 1", "Title") or outline level,
-// because localised Word writes ids such as "1" for 見出し 1.
+// because localised Word writes ids such as "1" for 見出し 1. A document
+// without a styles part (nil data) has none.
 func headingStyles(data []byte) map[string]int {
 	var doc struct {
 		Styles []struct {
@@ -193,83 +175,43 @@ func (w *docxWalker) inline(d *xml.Decoder, b *strings.Builder, props func(xml.S
 	if w.depth > maxXMLDepth {
 		return errors.New("elements nested too deeply")
 	}
-	inText := false
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			if inText {
-				b.Write(t)
-			}
-		case xml.EndElement:
-			if t.Name.Local == "t" && inText {
-				inText = false
-				continue
-			}
-			return nil
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "t":
-				inText = true
-			case "tab", "ptab":
-				b.WriteByte('\t')
-				d.Skip()
-			case "br", "cr":
-				b.WriteByte('\n')
-				d.Skip()
-			case "noBreakHyphen":
-				b.WriteByte('-')
-				d.Skip()
-			case "delText", "instrText", "Fallback", "rPr", "fldData", "footnoteReference", "endnoteReference":
-				if err := d.Skip(); err != nil {
-					return err
+	return readRuns(d, b, func(t xml.StartElement) error {
+		switch t.Name.Local {
+		case "tab", "ptab":
+			b.WriteByte('\t')
+			return d.Skip()
+		case "br", "cr":
+			b.WriteByte('\n')
+			return d.Skip()
+		case "noBreakHyphen":
+			b.WriteByte('-')
+			return d.Skip()
+		case "delText", "instrText", "Fallback", "rPr", "fldData", "footnoteReference", "endnoteReference":
+			return d.Skip()
+		case "pPr":
+			return eachChild(d, func(se xml.StartElement) error {
+				if props != nil {
+					props(se)
 				}
-			case "pPr":
-				if err := w.props(d, props); err != nil {
-					return err
-				}
-			case "p": // a paragraph in a text box
-				b.WriteByte('\n')
-				if err := w.inline(d, b, nil); err != nil {
-					return err
-				}
-				b.WriteByte('\n')
-			case "tbl":
-				b.WriteByte('\n')
-				if err := w.table(d, b); err != nil {
-					return err
-				}
-				b.WriteByte('\n')
-			default:
-				if err := w.inline(d, b, props); err != nil {
-					return err
-				}
-			}
-		}
-	}
-}
-
-func (w *docxWalker) props(d *xml.Decoder, props func(xml.StartElement)) error {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if props != nil {
-				props(t)
-			}
-			if err := d.Skip(); err != nil {
+				return d.Skip()
+			})
+		case "p": // a paragraph in a text box
+			b.WriteByte('\n')
+			if err := w.inline(d, b, nil); err != nil {
 				return err
 			}
-		case xml.EndElement:
-			return nil
+			b.WriteByte('\n')
+		case "tbl":
+			b.WriteByte('\n')
+			if err := w.table(d, b); err != nil {
+				return err
+			}
+			b.WriteByte('\n')
+		default:
+			return w.inline(d, b, props)
 		}
-	}
+		return nil
+	})
 }
 
 // table writes a w:tbl as lines of cells separated by " | ".
@@ -279,56 +221,12 @@ func (w *docxWalker) table(d *xml.Decoder, b *strings.Builder) error {
 	if w.depth > maxXMLDepth {
 		return errors.New("tables nested too deeply")
 	}
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
+	return eachChild(d, func(se xml.StartElement) error {
+		if se.Name.Local != "tr" {
+			return d.Skip()
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if t.Name.Local != "tr" {
-				if err := d.Skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			var cells []string
-			if err := w.row(d, &cells); err != nil {
-				return err
-			}
-			if strings.TrimSpace(strings.Join(cells, "")) != "" {
-				b.WriteString(strings.Join(cells, " | "))
-				b.WriteByte('\n')
-			}
-		}
-	}
-}
-
-func (w *docxWalker) row(d *xml.Decoder, cells *[]string) error {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if t.Name.Local != "tc" {
-				if err := d.Skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			var b strings.Builder
-			if err := w.inline(d, &b, nil); err != nil {
-				return err
-			}
-			*cells = append(*cells, strings.Join(strings.Fields(b.String()), " "))
-		}
-	}
+		return readTableRow(d, b, func(cell *strings.Builder) error { return w.inline(d, cell, nil) })
+	})
 }
 
 // text joins the blocks: paragraphs on lines of their own, a blank line

@@ -138,6 +138,54 @@ func (p *opcPackage) rels(partName string) (map[string]string, map[string]string
 	return byID, byType, nil
 }
 
+// mainPart is the package's main part with its relationships by id and
+// by type.
+type mainPart struct {
+	name       string
+	data       []byte
+	relsByID   map[string]string
+	relsByType map[string]string
+}
+
+// mainPart reads the part the package's officeDocument relationship names
+// (fallback where the package has none) and that part's relationships;
+// what names the part in the error for a package without it.
+func (p *opcPackage) mainPart(fallback, what string) (*mainPart, error) {
+	_, rootRels, err := p.rels("")
+	if err != nil {
+		return nil, err
+	}
+	name := rootRels["officeDocument"]
+	if name == "" {
+		name = fallback
+	}
+	byID, byType, err := p.rels(name)
+	if err != nil {
+		return nil, err
+	}
+	data, err := p.part(name)
+	if errors.Is(err, errNoPart) {
+		return nil, damaged("the package has no %s part (%s)", what, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &mainPart{name: name, data: data, relsByID: byID, relsByType: byType}, nil
+}
+
+// optionalPart reads a part that a document may lack (styles, speaker
+// notes): nil and no error when name is "" or names no part.
+func (p *opcPackage) optionalPart(name string) ([]byte, error) {
+	if name == "" {
+		return nil, nil
+	}
+	data, err := p.part(name)
+	if errors.Is(err, errNoPart) {
+		return nil, nil
+	}
+	return data, err
+}
+
 // coreTitle is dc:title from docProps/core.xml, or "".
 func (p *opcPackage) coreTitle() string {
 	data, err := p.part("docProps/core.xml")
@@ -163,5 +211,83 @@ func attrVal(se xml.StartElement, local string) string {
 	return ""
 }
 
-// skipElement consumes the rest of the element just started.
-func skipElement(d *xml.Decoder) error { return d.Skip() }
+// eachChild reads the element just started up to its end, handing each
+// child element to child, which consumes it (d.Skip to pass over it).
+func eachChild(d *xml.Decoder, child func(xml.StartElement) error) error {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			return nil
+		case xml.StartElement:
+			if err := child(t); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// readRuns writes the text of the element just started, up to its end:
+// the character data of its t elements (w:t in WordprocessingML, a:t in
+// DrawingML). Every other child element goes to child, which consumes it;
+// WordprocessingML and DrawingML differ there (breaks, tabs, tables,
+// properties to skip).
+func readRuns(d *xml.Decoder, b *strings.Builder, child func(xml.StartElement) error) error {
+	inText := false
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			if inText {
+				b.Write(t)
+			}
+		case xml.EndElement:
+			if t.Name.Local == "t" && inText {
+				inText = false
+				continue
+			}
+			return nil
+		case xml.StartElement:
+			if t.Name.Local == "t" {
+				inText = true
+				continue
+			}
+			if err := child(t); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// readTableRow reads the table row (w:tr or a:tr) just started and writes
+// it to b as one line, its cells (tc) joined by " | " with their white
+// space folded; cell reads one cell's text. A row of blank cells writes
+// nothing.
+func readTableRow(d *xml.Decoder, b *strings.Builder, cell func(*strings.Builder) error) error {
+	var cells []string
+	err := eachChild(d, func(se xml.StartElement) error {
+		if se.Name.Local != "tc" {
+			return d.Skip()
+		}
+		var cb strings.Builder
+		if err := cell(&cb); err != nil {
+			return err
+		}
+		cells = append(cells, strings.Join(strings.Fields(cb.String()), " "))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(strings.Join(cells, "")) != "" {
+		b.WriteString(strings.Join(cells, " | "))
+		b.WriteByte('\n')
+	}
+	return nil
+}

@@ -26,22 +26,7 @@ func loadPPTX(src string, data []byte) ([]Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, rootRels, err := pkg.rels("")
-	if err != nil {
-		return nil, err
-	}
-	main := rootRels["officeDocument"]
-	if main == "" {
-		main = "ppt/presentation.xml"
-	}
-	presRels, _, err := pkg.rels(main)
-	if err != nil {
-		return nil, err
-	}
-	pres, err := pkg.part(main)
-	if errors.Is(err, errNoPart) {
-		return nil, damaged("the package has no presentation part (%s)", main)
-	}
+	main, err := pkg.mainPart("ppt/presentation.xml", "presentation")
 	if err != nil {
 		return nil, err
 	}
@@ -50,8 +35,8 @@ func loadPPTX(src string, data []byte) ([]Document, error) {
 			Attrs []xml.Attr `xml:",any,attr"`
 		} `xml:"sldIdLst>sldId"`
 	}
-	if err := xml.Unmarshal(pres, &order); err != nil {
-		return nil, damaged("%s: %v", main, err)
+	if err := xml.Unmarshal(main.data, &order); err != nil {
+		return nil, damaged("%s: %v", main.name, err)
 	}
 	if len(order.IDs) > maxSlides {
 		return nil, damaged("the presentation has %d slides, more than the limit of %d", len(order.IDs), maxSlides)
@@ -65,7 +50,7 @@ func loadPPTX(src string, data []byte) ([]Document, error) {
 				rid = a.Value
 			}
 		}
-		name := presRels[rid]
+		name := main.relsByID[rid]
 		if name == "" {
 			return nil, damaged("slide %d: its relationship %q names no part", i+1, rid)
 		}
@@ -92,19 +77,17 @@ func loadPPTX(src string, data []byte) ([]Document, error) {
 		if err != nil {
 			return nil, err
 		}
-		if notesName := slideRels["notesSlide"]; notesName != "" {
-			if notes, err := pkg.part(notesName); err == nil {
-				ns, err := slideShapes(notes)
-				if err != nil {
-					return nil, damaged("notes of slide %d: %v", i+1, err)
-				}
-				for _, s := range ns {
-					if s.notesBody {
-						parts = append(parts, s.text)
-					}
-				}
-			} else if !errors.Is(err, errNoPart) {
-				return nil, err
+		notes, err := pkg.optionalPart(slideRels["notesSlide"])
+		if err != nil {
+			return nil, err
+		}
+		noteShapes, err := slideShapes(notes)
+		if err != nil {
+			return nil, damaged("notes of slide %d: %v", i+1, err)
+		}
+		for _, s := range noteShapes {
+			if s.notesBody {
+				parts = append(parts, s.text)
 			}
 		}
 		text := strings.TrimSpace(strings.Join(parts, "\n\n"))
@@ -193,39 +176,28 @@ func slideShapes(data []byte) ([]slideShape, error) {
 
 // readShape reads a p:sp: its placeholder type and its text body.
 func readShape(d *xml.Decoder) (slideShape, error) {
-	var s slideShape
 	ph, hasPh := "", false
 	var b strings.Builder
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return s, err
+	err := eachChild(d, func(t xml.StartElement) error {
+		switch t.Name.Local {
+		case "nvSpPr":
+			return readPlaceholder(d, &ph, &hasPh)
+		case "txBody":
+			return readDrawingText(d, &b, 0)
+		default:
+			return d.Skip()
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			s.text = strings.TrimSpace(b.String())
-			s.title = ph == "title" || ph == "ctrTitle"
-			// In a notes slide the notes are the body placeholder; the
-			// others are the slide image, number, header and footer.
-			s.notesBody = hasPh && (ph == "body" || ph == "")
-			return s, nil
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "nvSpPr":
-				if err := readPlaceholder(d, &ph, &hasPh); err != nil {
-					return s, err
-				}
-			case "txBody":
-				if err := readDrawingText(d, &b, 0); err != nil {
-					return s, err
-				}
-			default:
-				if err := d.Skip(); err != nil {
-					return s, err
-				}
-			}
-		}
+	})
+	if err != nil {
+		return slideShape{}, err
 	}
+	return slideShape{
+		text:  strings.TrimSpace(b.String()),
+		title: ph == "title" || ph == "ctrTitle",
+		// In a notes slide the notes are the body placeholder; the
+		// others are the slide image, number, header and footer.
+		notesBody: hasPh && (ph == "body" || ph == ""),
+	}, nil
 }
 
 func readPlaceholder(d *xml.Decoder, ph *string, has *bool) error {
@@ -256,78 +228,23 @@ func readDrawingText(d *xml.Decoder, b *strings.Builder, nest int) error {
 	if nest > maxXMLDepth {
 		return errors.New("elements nested too deeply")
 	}
-	inText := false
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			if inText {
-				b.Write(t)
-			}
-		case xml.EndElement:
-			if t.Name.Local == "t" && inText {
-				inText = false
-				continue
-			}
-			return nil
-		case xml.StartElement:
-			switch t.Name.Local {
-			case "t":
-				inText = true
-			case "br":
-				b.WriteByte('\n')
-				d.Skip()
-			case "rPr", "pPr", "endParaRPr", "spPr", "Fallback", "bodyPr", "lstStyle":
-				if err := d.Skip(); err != nil {
-					return err
-				}
-			case "p":
-				if err := readDrawingText(d, b, nest+1); err != nil {
-					return err
-				}
-				b.WriteByte('\n')
-			case "tr":
-				var cells []string
-				if err := readRow(d, &cells, nest+1); err != nil {
-					return err
-				}
-				if strings.TrimSpace(strings.Join(cells, "")) != "" {
-					b.WriteString(strings.Join(cells, " | "))
-					b.WriteByte('\n')
-				}
-			default:
-				if err := readDrawingText(d, b, nest+1); err != nil {
-					return err
-				}
-			}
-		}
-	}
-}
-
-func readRow(d *xml.Decoder, cells *[]string, nest int) error {
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if t.Name.Local != "tc" {
-				if err := d.Skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			var b strings.Builder
-			if err := readDrawingText(d, &b, nest+1); err != nil {
+	return readRuns(d, b, func(t xml.StartElement) error {
+		switch t.Name.Local {
+		case "br":
+			b.WriteByte('\n')
+			return d.Skip()
+		case "rPr", "pPr", "endParaRPr", "spPr", "Fallback", "bodyPr", "lstStyle":
+			return d.Skip()
+		case "p":
+			if err := readDrawingText(d, b, nest+1); err != nil {
 				return err
 			}
-			*cells = append(*cells, strings.Join(strings.Fields(b.String()), " "))
+			b.WriteByte('\n')
+			return nil
+		case "tr":
+			return readTableRow(d, b, func(cell *strings.Builder) error { return readDrawingText(d, cell, nest+2) })
+		default:
+			return readDrawingText(d, b, nest+1)
 		}
-	}
+	})
 }

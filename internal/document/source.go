@@ -151,20 +151,10 @@ func Scope(args []string) func(path string) bool {
 			}
 		case err != nil && isGlob(arg):
 			elems := strings.Split(filepath.ToSlash(arg), "/")
-			n := 0
-			for n < len(elems)-1 && !isGlob(elems[n]) {
-				n++
-			}
-			base := strings.Join(elems[:n], "/")
-			switch {
-			case base == "" && strings.HasPrefix(arg, "/"):
-				base = "/"
-			case base == "":
-				base = "."
-			}
+			base, rest := globRoot(elems)
 			real, err := realPath(filepath.FromSlash(base))
 			if err == nil {
-				scopes = append(scopes, scope{base: real, pattern: elems[n:], star: strings.Contains(arg, "**"),
+				scopes = append(scopes, scope{base: real, pattern: rest, star: strings.Contains(arg, "**"),
 					wantDots: strings.HasPrefix(elems[len(elems)-1], ".")})
 			}
 		default:

@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -58,21 +59,15 @@ func NewCohere(cfg Config) (*Cohere, error) {
 	if cfg.APIKey == "" {
 		return nil, configErrorf("the cohere embedder needs an API key: set COHERE_API_KEY (in the environment or .env)")
 	}
-	base := DefaultCohereURL
-	if cfg.Endpoint != "" {
-		var err error
-		if base, err = endpointURL(cfg.Endpoint, "COHERE_BASE_URL"); err != nil {
-			return nil, err
-		}
+	base, err := endpointURL(cfg.Endpoint, DefaultCohereURL, "COHERE_BASE_URL")
+	if err != nil {
+		return nil, err
 	}
 	trunc, err := truncateMode(cfg.Truncate)
 	if err != nil {
 		return nil, err
 	}
-	model := cfg.Model
-	if model == "" {
-		model = DefaultCohereModel
-	}
+	model := cmp.Or(cfg.Model, DefaultCohereModel)
 	c := &Cohere{
 		http:     provider.HTTPClient(cfg.HTTPClient),
 		url:      provider.JoinPath(base, "/v2/embed"),

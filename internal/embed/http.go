@@ -24,9 +24,10 @@ import (
 type hints = provider.Hints
 
 // endpointURL validates a configured base URL and strips a trailing
-// slash, so "http://gw/v1/" and "http://gw/v1" mean the same.
-func endpointURL(raw, what string) (string, error) {
-	u, err := provider.ParseEndpoint(raw, what)
+// slash, so "http://gw/v1/" and "http://gw/v1" mean the same; no URL
+// configured means fallback (see [provider.EndpointOr]).
+func endpointURL(raw, fallback, what string) (string, error) {
+	u, err := provider.EndpointOr(raw, fallback, what)
 	if err != nil {
 		return "", &configError{err}
 	}

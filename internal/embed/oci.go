@@ -1,10 +1,10 @@
 package embed
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/kura-rag/kura/internal/provider"
 	"github.com/oracle/oci-go-sdk/v65/common"
@@ -57,31 +57,11 @@ func NewOCI(cfg Config) (*OCI, error) {
 	if err != nil {
 		return nil, err
 	}
-	creds, err := o.ConfigurationProvider()
+	client, err := o.GenAIClient(cfg.Endpoint, "GENAI_ENDPOINT", cfg.HTTPClient)
 	if err != nil {
 		return nil, &configError{err}
 	}
-	client, err := generativeaiinference.NewGenerativeAiInferenceClientWithConfigurationProvider(creds)
-	if err != nil {
-		return nil, configErrorf("cannot create the OCI Generative AI client: %v", err)
-	}
-	switch {
-	case cfg.Endpoint != "":
-		ep, err := endpointURL(cfg.Endpoint, "GENAI_ENDPOINT")
-		if err != nil {
-			return nil, err
-		}
-		client.Host = ep
-	case o.Region != "":
-		client.SetRegion(o.Region)
-	}
-	client.HTTPClient = provider.HTTPClient(cfg.HTTPClient)
-	client.Configuration.CircuitBreaker = nil
-
-	model := cfg.Model
-	if model == "" {
-		model = DefaultOCIModel
-	}
+	model := cmp.Or(cfg.Model, DefaultOCIModel)
 	e := &OCI{client: client, model: model, compartment: o.CompartmentID,
 		truncate: generativeaiinference.EmbedTextDetailsTruncateEnum(trunc)}
 	e.dim.dim = ociDims[model]
@@ -102,15 +82,11 @@ func (e *OCI) Embed(ctx context.Context, texts []string, mode Mode) ([][]float32
 	if mode == ModeQuery {
 		inputType = generativeaiinference.EmbedTextDetailsInputTypeSearchQuery
 	}
-	var serving generativeaiinference.ServingMode = generativeaiinference.OnDemandServingMode{ModelId: common.String(e.model)}
-	if strings.HasPrefix(e.model, "ocid1.generativeaiendpoint") {
-		serving = generativeaiinference.DedicatedServingMode{EndpointId: common.String(e.model)}
-	}
 	noRetry := common.NoRetryPolicy()
 	req := generativeaiinference.EmbedTextRequest{
 		EmbedTextDetails: generativeaiinference.EmbedTextDetails{
 			Inputs:        texts,
-			ServingMode:   serving,
+			ServingMode:   provider.OCIServingMode(e.model),
 			CompartmentId: common.String(e.compartment),
 			IsEcho:        common.Bool(false),
 			Truncate:      e.truncate,

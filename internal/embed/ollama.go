@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -44,10 +45,7 @@ func NewOllama(cfg Config) (*Ollama, error) {
 	if err != nil {
 		return nil, err
 	}
-	model := cfg.Model
-	if model == "" {
-		model = DefaultOllamaModel
-	}
+	model := cmp.Or(cfg.Model, DefaultOllamaModel)
 	o := &Ollama{http: provider.HTTPClient(cfg.HTTPClient), url: host + "/api/embed", model: model, truncate: trunc != "NONE", reqDim: cfg.Dim}
 	o.dim.dim = cfg.Dim
 	return o, nil

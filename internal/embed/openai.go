@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -47,20 +48,14 @@ type OpenAI struct {
 // required for the public endpoint and optional for others (local
 // servers usually need none).
 func NewOpenAI(cfg Config) (*OpenAI, error) {
-	base := DefaultOpenAIURL
-	if cfg.Endpoint != "" {
-		var err error
-		if base, err = endpointURL(cfg.Endpoint, "OPENAI_BASE_URL"); err != nil {
-			return nil, err
-		}
+	base, err := endpointURL(cfg.Endpoint, DefaultOpenAIURL, "OPENAI_BASE_URL")
+	if err != nil {
+		return nil, err
 	}
 	if cfg.APIKey == "" && base == DefaultOpenAIURL {
 		return nil, configErrorf("the openai embedder needs OPENAI_API_KEY for api.openai.com; for a local or self-hosted server set OPENAI_BASE_URL (e.g. http://localhost:8000/v1)")
 	}
-	model := cfg.Model
-	if model == "" {
-		model = DefaultOpenAIModel
-	}
+	model := cmp.Or(cfg.Model, DefaultOpenAIModel)
 	opts := []openaioption.RequestOption{
 		openaioption.WithBaseURL(base + "/"),
 		openaioption.WithHTTPClient(provider.HTTPClient(cfg.HTTPClient)),

@@ -2,6 +2,7 @@ package llm
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -31,7 +32,10 @@ type Cohere struct {
 	url   string
 	model string
 	key   string
-	s     *streamer
+	// header goes with every request: the key, the stream format asked
+	// for, the client's name.
+	header http.Header
+	s      *streamer
 }
 
 // NewCohere creates the Cohere client; cfg.APIKey is required.
@@ -39,19 +43,17 @@ func NewCohere(cfg Config) (*Cohere, error) {
 	if cfg.APIKey == "" {
 		return nil, configErrorf("the cohere provider needs an API key: set COHERE_API_KEY (or CO_API_KEY)")
 	}
-	base := DefaultCohereURL
-	if cfg.Endpoint != "" {
-		var err error
-		if base, err = provider.ParseEndpoint(cfg.Endpoint, "COHERE_BASE_URL"); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-		}
+	base, err := provider.EndpointOr(cfg.Endpoint, DefaultCohereURL, "COHERE_BASE_URL")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	model := cfg.Model
-	if model == "" {
-		model = DefaultCohereModel
-	}
+	model := cmp.Or(cfg.Model, DefaultCohereModel)
+	header := http.Header{}
+	header.Set("Authorization", "Bearer "+string(cfg.APIKey))
+	header.Set("Accept", "text/event-stream")
+	header.Set("X-Client-Name", "kura")
 	return &Cohere{http: provider.HTTPClient(cfg.HTTPClient), url: provider.JoinPath(base, "/v2/chat"),
-		model: model, key: string(cfg.APIKey), s: newStreamer(ProviderCohere, cfg)}, nil
+		model: model, key: string(cfg.APIKey), header: header, s: newStreamer(ProviderCohere, cfg)}, nil
 }
 
 // cohereOptions are the options Cohere's chat API takes.
@@ -88,10 +90,7 @@ type cohereRequest struct {
 
 // body builds the request body and names the model it asks for.
 func (c *Cohere) body(req Request) ([]byte, string, error) {
-	model := c.model
-	if req.Model != "" {
-		model = req.Model
-	}
+	model := cmp.Or(req.Model, c.model)
 	body := cohereRequest{Model: model, Stream: true,
 		MaxTokens: req.Options.MaxTokens, Temperature: req.Options.Temperature, K: req.Options.TopK, P: req.Options.TopP,
 		FrequencyPenalty: req.Options.FrequencyPenalty, PresencePenalty: req.Options.PresencePenalty, Seed: req.Options.Seed,
@@ -132,10 +131,7 @@ func (c *Cohere) hints(model string) provider.Hints {
 
 // Stream implements [Client].
 func (c *Cohere) Stream(ctx context.Context, req Request, emit func(Event) error) (Result, error) {
-	if err := Check(c.Info(), req.Options); err != nil {
-		return Result{}, err
-	}
-	if err := validate(req); err != nil {
+	if err := validate(c.Info(), req); err != nil {
 		return Result{}, err
 	}
 	body, model, err := c.body(req)
@@ -145,23 +141,8 @@ func (c *Cohere) Stream(ctx context.Context, req Request, emit func(Event) error
 	h := c.hints(model)
 	res, err := c.s.run(ctx, req.Documents, emit, func(ctx context.Context, a *answer) error {
 		a.model = model
-		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		hreq.Header.Set("Authorization", "Bearer "+c.key)
-		hreq.Header.Set("Content-Type", "application/json")
-		hreq.Header.Set("Accept", "text/event-stream")
-		hreq.Header.Set("X-Client-Name", "kura")
-		resp, err := c.http.Do(hreq)
-		if err != nil {
-			return provider.Classify(ctx, ProviderCohere, nil, err, h, c.key)
-		}
-		if resp.StatusCode != http.StatusOK {
-			return provider.ResponseStatusError(ProviderCohere, resp, h, c.key)
-		}
-		defer resp.Body.Close()
-		return classifyRead(ctx, ProviderCohere, readCohere(resp.Body, isEventStream(resp), a), h, c.key)
+		return postStream(ctx, c.http, ProviderCohere, c.url, c.header, body, h,
+			func(body io.Reader, sse bool) error { return readCohere(body, sse, a) }, c.key)
 	})
 	return res, err
 }

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -63,30 +64,11 @@ func NewOCI(cfg Config) (*OCI, error) {
 	if format != "" && format != OCIFormatCohere && format != OCIFormatGeneric {
 		return nil, configErrorf("OCI API format %q: use COHERE or GENERIC", cfg.OCIAPIFormat)
 	}
-	creds, err := o.ConfigurationProvider()
+	client, err := o.GenAIClient(cfg.Endpoint, "GENAI_ENDPOINT", cfg.HTTPClient)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	client, err := generativeaiinference.NewGenerativeAiInferenceClientWithConfigurationProvider(creds)
-	if err != nil {
-		return nil, configErrorf("cannot create the OCI Generative AI client: %v", err)
-	}
-	switch {
-	case cfg.Endpoint != "":
-		ep, err := provider.ParseEndpoint(cfg.Endpoint, "GENAI_ENDPOINT")
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-		}
-		client.Host = ep
-	case o.Region != "":
-		client.SetRegion(o.Region)
-	}
-	client.HTTPClient = provider.HTTPClient(cfg.HTTPClient)
-	client.Configuration.CircuitBreaker = nil
-	model := cfg.Model
-	if model == "" {
-		model = DefaultOCIModel
-	}
+	model := cmp.Or(cfg.Model, DefaultOCIModel)
 	profile := o.Profile
 	if profile == "" {
 		profile = "DEFAULT"
@@ -127,11 +109,7 @@ func intPtr(p *int64) *int {
 func (c *OCI) chatDetails(req Request, model string) generativeaiinference.ChatDetails {
 	stream, usage := true, true
 	op := req.Options
-	var serving generativeaiinference.ServingMode = generativeaiinference.OnDemandServingMode{ModelId: common.String(model)}
-	if strings.HasPrefix(model, "ocid1.generativeaiendpoint") {
-		serving = generativeaiinference.DedicatedServingMode{EndpointId: common.String(model)}
-	}
-	details := generativeaiinference.ChatDetails{CompartmentId: common.String(c.compartment), ServingMode: serving}
+	details := generativeaiinference.ChatDetails{CompartmentId: common.String(c.compartment), ServingMode: provider.OCIServingMode(model)}
 	if c.formatFor(model) == OCIFormatCohere {
 		cr := generativeaiinference.CohereChatRequest{
 			IsStream: &stream, StreamOptions: &generativeaiinference.StreamOptions{IsIncludeUsage: &usage},
@@ -209,16 +187,10 @@ func (c *OCI) hints(model string) provider.Hints {
 
 // Stream implements [Client].
 func (c *OCI) Stream(ctx context.Context, req Request, emit func(Event) error) (Result, error) {
-	if err := Check(c.Info(), req.Options); err != nil {
+	if err := validate(c.Info(), req); err != nil {
 		return Result{}, err
 	}
-	if err := validate(req); err != nil {
-		return Result{}, err
-	}
-	model := c.model
-	if req.Model != "" {
-		model = req.Model
-	}
+	model := cmp.Or(req.Model, c.model)
 	details := c.chatDetails(req, model)
 	h := c.hints(model)
 	return c.s.run(ctx, req.Documents, emit, func(ctx context.Context, a *answer) error {

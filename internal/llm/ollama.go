@@ -1,7 +1,7 @@
 package llm
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -39,13 +39,13 @@ func NewOllama(cfg Config) (*Ollama, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	model := cfg.Model
-	if model == "" {
-		model = DefaultOllamaModel
-	}
+	model := cmp.Or(cfg.Model, DefaultOllamaModel)
 	return &Ollama{http: provider.HTTPClient(cfg.HTTPClient), url: host + "/api/chat", host: host, model: model,
 		s: newStreamer(ProviderOllama, cfg)}, nil
 }
+
+// ollamaHeader asks for the NDJSON stream.
+var ollamaHeader = http.Header{"Accept": {"application/x-ndjson"}}
 
 var ollamaOptions = []string{OptFrequencyPenalty, OptMaxTokens, OptPresencePenalty, OptSeed, OptStop, OptTemperature, OptTopK, OptTopP}
 
@@ -78,10 +78,7 @@ type ollamaRequest struct {
 
 // body builds the request body and names the model it asks for.
 func (o *Ollama) body(req Request) ([]byte, string, error) {
-	model := o.model
-	if req.Model != "" {
-		model = req.Model
-	}
+	model := cmp.Or(req.Model, o.model)
 	body := ollamaRequest{Model: model, Stream: true}
 	if sys := systemPrompt(req); sys != "" {
 		body.Messages = append(body.Messages, ollamaMessage{Role: "system", Content: sys})
@@ -110,10 +107,7 @@ func (o *Ollama) hints(model string) provider.Hints {
 
 // Stream implements [Client].
 func (o *Ollama) Stream(ctx context.Context, req Request, emit func(Event) error) (Result, error) {
-	if err := Check(o.Info(), req.Options); err != nil {
-		return Result{}, err
-	}
-	if err := validate(req); err != nil {
+	if err := validate(o.Info(), req); err != nil {
 		return Result{}, err
 	}
 	body, model, err := o.body(req)
@@ -123,21 +117,8 @@ func (o *Ollama) Stream(ctx context.Context, req Request, emit func(Event) error
 	h := o.hints(model)
 	return o.s.run(ctx, req.Documents, emit, func(ctx context.Context, a *answer) error {
 		a.model = model
-		hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, o.url, bytes.NewReader(body))
-		if err != nil {
-			return err
-		}
-		hreq.Header.Set("Content-Type", "application/json")
-		hreq.Header.Set("Accept", "application/x-ndjson")
-		resp, err := o.http.Do(hreq)
-		if err != nil {
-			return provider.Classify(ctx, ProviderOllama, nil, err, h)
-		}
-		if resp.StatusCode != http.StatusOK {
-			return provider.ResponseStatusError(ProviderOllama, resp, h)
-		}
-		defer resp.Body.Close()
-		return classifyRead(ctx, ProviderOllama, readOllama(resp.Body, isEventStream(resp), a, h), h)
+		return postStream(ctx, o.http, ProviderOllama, o.url, ollamaHeader, body, h,
+			func(body io.Reader, sse bool) error { return readOllama(body, sse, a, h) })
 	})
 }
 

@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -34,12 +35,9 @@ type OpenAI struct {
 // NewOpenAI creates the OpenAI(-compatible) client. api.openai.com needs
 // an API key; other servers usually need none, but need a model name.
 func NewOpenAI(cfg Config) (*OpenAI, error) {
-	base := DefaultOpenAIURL
-	if cfg.Endpoint != "" {
-		var err error
-		if base, err = provider.ParseEndpoint(cfg.Endpoint, "OPENAI_BASE_URL"); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
-		}
+	base, err := provider.EndpointOr(cfg.Endpoint, DefaultOpenAIURL, "OPENAI_BASE_URL")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	public := base == DefaultOpenAIURL
 	if cfg.APIKey == "" && public {
@@ -75,10 +73,7 @@ func (o *OpenAI) Info() Info {
 }
 
 func (o *OpenAI) params(req Request) openai.ChatCompletionNewParams {
-	model := o.model
-	if req.Model != "" {
-		model = req.Model
-	}
+	model := cmp.Or(req.Model, o.model)
 	p := openai.ChatCompletionNewParams{
 		Model:         openai.ChatModel(model),
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
@@ -133,10 +128,7 @@ func (o *OpenAI) hints(model string) provider.Hints {
 
 // Stream implements [Client].
 func (o *OpenAI) Stream(ctx context.Context, req Request, emit func(Event) error) (Result, error) {
-	if err := Check(o.Info(), req.Options); err != nil {
-		return Result{}, err
-	}
-	if err := validate(req); err != nil {
+	if err := validate(o.Info(), req); err != nil {
 		return Result{}, err
 	}
 	params := o.params(req)

@@ -367,8 +367,12 @@ func (a *answer) result() Result {
 	return Result{Text: string(a.text), Citations: a.citations, Usage: a.usage, FinishReason: a.finish, Model: a.model}
 }
 
-// validate checks what every provider needs of a request.
-func validate(req Request) error {
+// validate checks what every provider needs of a request: the options
+// info's provider takes ([Check]), then the messages and documents.
+func validate(info Info, req Request) error {
+	if err := Check(info, req.Options); err != nil {
+		return err
+	}
 	if len(req.Messages) == 0 {
 		return errors.New("the generation request has no messages")
 	}

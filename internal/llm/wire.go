@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,9 +12,36 @@ import (
 	"github.com/kura-rag/kura/internal/provider"
 )
 
-// This file holds what the providers' stream readers share: splitting a
-// body into event payloads, and telling a broken connection (retryable
-// before the first piece) from a broken event (never retried).
+// This file holds what the providers' stream readers share: sending a
+// request spoken with net/http, splitting a body into event payloads, and
+// telling a broken connection (retryable before the first piece) from a
+// broken event (never retried).
+
+// postStream POSTs the JSON body to url with header added and hands a 200
+// answer's body to read, saying whether it is an SSE stream. A failed
+// request and a broken read are classified like every provider call
+// ([provider.Classify], [classifyRead]), another status by
+// [provider.ResponseStatusError]; secrets are removed from every message.
+func postStream(ctx context.Context, client *http.Client, name, url string, header http.Header, body []byte, h provider.Hints,
+	read func(body io.Reader, sse bool) error, secrets ...string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return provider.Classify(ctx, name, nil, err, h, secrets...)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return provider.ResponseStatusError(name, resp, h, secrets...)
+	}
+	defer resp.Body.Close()
+	return classifyRead(ctx, name, read(resp.Body, isEventStream(resp)), h, secrets...)
+}
 
 // isEventStream tells an SSE body from newline-delimited JSON, which
 // Cohere sends to clients that do not ask for text/event-stream.

@@ -20,7 +20,9 @@
 //     Sent Events and newline-delimited JSON) chat providers answer in, and
 //     [Watchdog], which cancels a stream that stops sending.
 //   - [OCIConfig]: how OCI clients authenticate (an API-key profile of the
-//     OCI config file, or the instance principal).
+//     OCI config file, or the instance principal); [OCIConfig.GenAIClient]
+//     builds the Generative AI client the OCI embedder and chat client
+//     share, and [OCIServingMode] names a model or a dedicated endpoint.
 //
 // The package reads no environment variable and names no command-line flag;
 // the callers' configuration says where each setting comes from.

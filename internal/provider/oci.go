@@ -2,10 +2,12 @@ package provider
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/oracle/oci-go-sdk/v65/common"
 	"github.com/oracle/oci-go-sdk/v65/common/auth"
+	"github.com/oracle/oci-go-sdk/v65/generativeaiinference"
 )
 
 // OCIConfig is how a client finds and authenticates to OCI Generative
@@ -59,4 +61,47 @@ func (o OCIConfig) ConfigurationProvider() (common.ConfigurationProvider, error)
 	default:
 		return nil, fmt.Errorf("OCI authentication %q: use config or instance_principal", o.Auth)
 	}
+}
+
+// GenAIClient returns the OCI Generative AI client o describes, for the
+// embedder and the chat client alike. endpoint, if set, replaces the
+// region's public endpoint (endpointName says where it came from, for the
+// error); requests go through [HTTPClient](base), so failures are
+// classified like every provider's. The SDK's circuit breaker is off: a
+// breaker that opens after a burst of 429s would turn a slow-down into a
+// failure. Its retries are switched off per request (common.NoRetryPolicy),
+// as the [Retrier] retries.
+func (o OCIConfig) GenAIClient(endpoint, endpointName string, base *http.Client) (generativeaiinference.GenerativeAiInferenceClient, error) {
+	var client generativeaiinference.GenerativeAiInferenceClient
+	creds, err := o.ConfigurationProvider()
+	if err != nil {
+		return client, err
+	}
+	client, err = generativeaiinference.NewGenerativeAiInferenceClientWithConfigurationProvider(creds)
+	if err != nil {
+		return client, fmt.Errorf("cannot create the OCI Generative AI client: %v", err)
+	}
+	switch {
+	case endpoint != "":
+		ep, err := ParseEndpoint(endpoint, endpointName)
+		if err != nil {
+			return client, err
+		}
+		client.Host = ep
+	case o.Region != "":
+		client.SetRegion(o.Region)
+	}
+	client.HTTPClient = HTTPClient(base)
+	client.Configuration.CircuitBreaker = nil
+	return client, nil
+}
+
+// OCIServingMode is how a request names its model: a model name on
+// demand, or a dedicated AI cluster's endpoint OCID
+// ("ocid1.generativeaiendpoint...").
+func OCIServingMode(model string) generativeaiinference.ServingMode {
+	if strings.HasPrefix(model, "ocid1.generativeaiendpoint") {
+		return generativeaiinference.DedicatedServingMode{EndpointId: common.String(model)}
+	}
+	return generativeaiinference.OnDemandServingMode{ModelId: common.String(model)}
 }

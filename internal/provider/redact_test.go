@@ -91,6 +91,14 @@ func TestEndpoints(t *testing.T) {
 	if _, err := ParseEndpoint("gw.example.com?key=s3cr3t", "COHERE_BASE_URL"); err == nil || !strings.Contains(err.Error(), "COHERE_BASE_URL") || strings.Contains(err.Error(), "s3cr3t") {
 		t.Errorf("ParseEndpoint error: %v", err)
 	}
+	for raw, want := range map[string]string{"": "https://api.example.com/v1", "http://gw:8000/v1/": "http://gw:8000/v1"} {
+		if got, err := EndpointOr(raw, "https://api.example.com/v1", "OPENAI_BASE_URL"); err != nil || got != want {
+			t.Errorf("EndpointOr(%q) = %q, %v; want %q", raw, got, err, want)
+		}
+	}
+	if _, err := EndpointOr("gw:8000", "https://api.example.com/v1", "OPENAI_BASE_URL"); err == nil {
+		t.Error("EndpointOr accepted a URL without a scheme")
+	}
 	if got := JoinPath("https://gw/x/?tenant=a", "/v2/chat"); got != "https://gw/x/v2/chat?tenant=a" {
 		t.Errorf("JoinPath: %s", got)
 	}

@@ -33,6 +33,15 @@ func ParseEndpoint(raw, what string) (string, error) {
 	return u.String(), nil
 }
 
+// EndpointOr is [ParseEndpoint] of a configured base URL, or fallback
+// (the provider's public endpoint) when none is configured.
+func EndpointOr(raw, fallback, what string) (string, error) {
+	if raw == "" {
+		return fallback, nil
+	}
+	return ParseEndpoint(raw, what)
+}
+
 // DefaultOllamaHost is where a local Ollama listens.
 const DefaultOllamaHost = "http://localhost:11434"
 
