@@ -480,7 +480,11 @@ func TestFailures(t *testing.T) {
 				srv := s.fake(llmtest.Options{Key: keyFor(s.name), StallAfter: -1, Latency: time.Hour})
 				defer srv.Close()
 				cfg := fast
-				cfg.FirstTokenTimeout, cfg.Attempts = 100*time.Millisecond, 2
+				// The timeout also covers building and signing the request
+				// (OCI's RSA signature), which takes well over 100 ms under
+				// -race on a busy machine: too short a timeout cuts an attempt
+				// before it reaches the server.
+				cfg.FirstTokenTimeout, cfg.Attempts = 500*time.Millisecond, 2
 				got := run(context.Background(), s.client(t, srv.URL, cfg), question())
 				if !errors.Is(got.err, ErrUnavailable) || srv.Calls() != 2 || got.took > 3*time.Second {
 					t.Fatalf("err %v, %d calls after %v", got.err, srv.Calls(), got.took)
