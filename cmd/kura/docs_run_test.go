@@ -9,8 +9,10 @@ package main
 //     missing its value fails TestDocCommandLines;
 //   - blocks marked runnable (the info string "sh runnable") are run by
 //     TestRunnableDocs, page by page, in a fresh directory holding a copy
-//     of docs/, offline (no keys, no Milvus, the hash embedder, the
-//     extractive answerer). A block fails on any non-zero exit status.
+//     of docs/ and the kura binary (as `kura` on PATH and as ./kura, the
+//     README's `go build -o kura ./cmd/kura`), offline (no keys, no
+//     Milvus, the hash embedder, the extractive answerer). A block fails
+//     on any non-zero exit status.
 
 import (
 	"bytes"
@@ -189,13 +191,6 @@ func checkCommandLine(args []string) string {
 	if err != nil {
 		return err.Error()
 	}
-	if cmd.HasSubCommands() {
-		for _, a := range rest {
-			if !strings.HasPrefix(a, "-") {
-				return "unknown command " + a + " for " + cmd.CommandPath()
-			}
-		}
-	}
 	if err := cmd.ParseFlags(rest); err != nil {
 		msg := err.Error()
 		// A value the page shows as a shell variable or placeholder is
@@ -203,8 +198,44 @@ func checkCommandLine(args []string) string {
 		if strings.Contains(msg, "unknown") || strings.Contains(msg, "needs an argument") {
 			return msg
 		}
+		return ""
+	}
+	// Only the words left once the flags have taken their values are
+	// arguments: in "kura traces --limit 100", 100 is the value of --limit.
+	positional := cmd.Flags().Args()
+	if err := cmd.ValidateArgs(positional); err != nil {
+		return err.Error()
+	}
+	// A command that holds subcommands takes no arguments of its own in
+	// this tree (its RunE refuses them), so a word left over is a
+	// subcommand that does not exist.
+	if cmd.HasSubCommands() && len(positional) > 0 {
+		return "unknown command " + positional[0] + " for " + cmd.CommandPath()
 	}
 	return ""
+}
+
+// TestCheckCommandLine: the checker accepts what the command tree accepts
+// and names what it refuses.
+func TestCheckCommandLine(t *testing.T) {
+	f := func(line string, wantProblem bool) {
+		t.Helper()
+		problem := checkCommandLine(shellWords(line))
+		if (problem != "") != wantProblem {
+			t.Errorf("checkCommandLine(%q) = %q, want a problem: %v", line, problem, wantProblem)
+		}
+	}
+	f("traces --limit 100 --json", false)
+	f("traces -n 5", false)
+	f("traces show ans_3f2a9c1d0b7e4a51", false)
+	f(`search --json "what is GitOps?"`, false)
+	f("search --limit $K GitOps", false) // a placeholder value is the reader's to fill in
+	f("traces 100", true)
+	f("traces show", true)
+	f("collection bogus", true)
+	f("bogus", true)
+	f("search --no-such-flag GitOps", true)
+	f("ingest --data", true)
 }
 
 // TestDocCommandLines parses every kura command line of the docs.
@@ -292,6 +323,11 @@ func TestRunnableDocs(t *testing.T) {
 		t.Run(page, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.CopyFS(filepath.Join(dir, "docs"), os.DirFS("../../docs")); err != nil {
+				t.Fatal(err)
+			}
+			// The README builds ./kura with `go build -o kura ./cmd/kura`
+			// and runs it from the checkout; the link stands for that build.
+			if err := os.Symlink(self, filepath.Join(dir, "kura")); err != nil {
 				t.Fatal(err)
 			}
 			env := offlineEnv(dir, bin)
