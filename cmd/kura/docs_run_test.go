@@ -21,10 +21,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // runnableMarker in a fenced block's info string ("```sh runnable") makes
@@ -266,6 +270,54 @@ func TestDocCommandLines(t *testing.T) {
 	}
 	if checked < 20 {
 		t.Fatalf("only %d kura command lines found in the docs; is the extraction broken?", checked)
+	}
+}
+
+// otherToolsFlags are flags the guide mentions in prose that belong to
+// other programs (docker run --env-file), not to kura.
+var otherToolsFlags = []string{"--env-file"}
+
+// TestDocProseFlags: a flag named in the running text of the guide
+// (`--chunk-size`, outside code blocks, which TestDocCommandLines parses)
+// is a flag of some kura command, so removing or renaming a flag fails
+// here until the pages say so too.
+func TestDocProseFlags(t *testing.T) {
+	known := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { known["--"+f.Name] = true })
+		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { known["--"+f.Name] = true })
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(referenceRoot())
+	for _, f := range otherToolsFlags {
+		known[f] = true
+	}
+	inlineFlag := regexp.MustCompile("`(--[a-z0-9][a-z0-9-]*)")
+	checked := 0
+	for _, page := range docPages(t) {
+		if strings.HasPrefix(page, "docs/reference/") {
+			continue // generated from the command tree
+		}
+		text, err := os.ReadFile(filepath.Join("../..", page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prose := string(text)
+		for _, b := range fencedBlocks(page, prose) {
+			prose = strings.Replace(prose, b.body, "", 1)
+		}
+		for _, m := range inlineFlag.FindAllStringSubmatch(prose, -1) {
+			checked++
+			if !known[m[1]] {
+				t.Errorf("%s: %s is no flag of any kura command (see kura COMMAND --help)", page, m[1])
+			}
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d flags found in the guide's text; is the extraction broken?", checked)
 	}
 }
 
