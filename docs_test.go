@@ -57,6 +57,28 @@ func TestGuideInBothLanguages(t *testing.T) {
 	}
 }
 
+// TestGuideIndexListsEveryPage: the index of each language's guide
+// (docs/LANG/README.md) links every page of that guide, so a new page
+// cannot be written and left unfindable.
+func TestGuideIndexListsEveryPage(t *testing.T) {
+	for _, lang := range []string{"en", "ja"} {
+		index, err := fs.ReadFile(kura.Docs, "docs/"+lang+"/README.md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		linked := map[string]bool{}
+		for _, target := range links(string(index)) {
+			file, _, _ := strings.Cut(target, "#")
+			linked[path.Clean(file)] = true
+		}
+		for _, p := range pagesOf(t, lang) {
+			if p != "README.md" && !linked[p] {
+				t.Errorf("docs/%s/README.md does not link %s", lang, p)
+			}
+		}
+	}
+}
+
 // headingLevels returns the levels of a page's headings in order (code
 // blocks excluded), e.g. "1 2 2 3 2".
 func headingLevels(text string) string {
