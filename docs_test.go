@@ -57,14 +57,81 @@ func TestGuideInBothLanguages(t *testing.T) {
 	}
 }
 
+// TestGuideIndexListsEveryPage: the index of each language's guide
+// (docs/LANG/README.md) links every page of that guide, so a new page
+// cannot be written and left unfindable.
+func TestGuideIndexListsEveryPage(t *testing.T) {
+	for _, lang := range []string{"en", "ja"} {
+		index, err := fs.ReadFile(kura.Docs, "docs/"+lang+"/README.md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		linked := map[string]bool{}
+		for _, target := range links(string(index)) {
+			file, _, _ := strings.Cut(target, "#")
+			linked[path.Clean(file)] = true
+		}
+		for _, p := range pagesOf(t, lang) {
+			if p != "README.md" && !linked[p] {
+				t.Errorf("docs/%s/README.md does not link %s", lang, p)
+			}
+		}
+	}
+}
+
+// headingLevels returns the levels of a page's headings in order (code
+// blocks excluded), e.g. "1 2 2 3 2".
+func headingLevels(text string) string {
+	text = fenced.ReplaceAllString(text, "")
+	var levels []string
+	for _, m := range headingLevel.FindAllStringSubmatch(text, -1) {
+		levels = append(levels, itoa(len(m[1])))
+	}
+	return strings.Join(levels, " ")
+}
+
+// TestGuideHeadingsMatch: a page and its twin in the other language have
+// the same outline — the same number of headings at the same levels in the
+// same order — so a section added to one language is added to the other.
+func TestGuideHeadingsMatch(t *testing.T) {
+	en := pagesOf(t, "en")
+	for _, p := range pagesOf(t, "ja") {
+		if !slices.Contains(en, p) {
+			continue // TestGuideInBothLanguages reports it
+		}
+		enText, err := fs.ReadFile(kura.Docs, "docs/en/"+p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jaText, err := fs.ReadFile(kura.Docs, "docs/ja/"+p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, j := headingLevels(string(enText)), headingLevels(string(jaText)); e != j {
+			t.Errorf("%s: the English and Japanese outlines differ:\n en: %s\n ja: %s", p, outline(string(enText)), outline(string(jaText)))
+		}
+	}
+}
+
+// outline lists a page's headings, one per line, for an error message.
+func outline(text string) string {
+	text = fenced.ReplaceAllString(text, "")
+	var b strings.Builder
+	for _, m := range headingLevel.FindAllStringSubmatch(text, -1) {
+		b.WriteString("\n    " + m[0])
+	}
+	return b.String()
+}
+
 var (
-	fenced     = regexp.MustCompile("(?ms)^\\s*(```|~~~).*?^\\s*(```|~~~)[^\\n]*$")
-	inlineCode = regexp.MustCompile("`[^`\\n]*`")
-	mdLink     = regexp.MustCompile(`\]\(([^)\s]+)(?:\s+"[^"]*")?\)`)
-	refLink    = regexp.MustCompile(`(?m)^\s*\[[^\]]+\]:\s*(\S+)`)
-	htmlLink   = regexp.MustCompile(`(?:href|src)="([^"]+)"`)
-	heading    = regexp.MustCompile(`(?m)^#{1,6}\s+(.+?)\s*#*\s*$`)
-	htmlAnchor = regexp.MustCompile(`<a\s+(?:name|id)="([^"]+)"`)
+	fenced       = regexp.MustCompile("(?ms)^\\s*(```|~~~).*?^\\s*(```|~~~)[^\\n]*$")
+	inlineCode   = regexp.MustCompile("`[^`\\n]*`")
+	mdLink       = regexp.MustCompile(`\]\(([^)\s]+)(?:\s+"[^"]*")?\)`)
+	refLink      = regexp.MustCompile(`(?m)^\s*\[[^\]]+\]:\s*(\S+)`)
+	htmlLink     = regexp.MustCompile(`(?:href|src)="([^"]+)"`)
+	heading      = regexp.MustCompile(`(?m)^#{1,6}\s+(.+?)\s*#*\s*$`)
+	headingLevel = regexp.MustCompile(`(?m)^(#{1,6})\s+.*$`)
+	htmlAnchor   = regexp.MustCompile(`<a\s+(?:name|id)="([^"]+)"`)
 )
 
 // links returns the link targets of a Markdown page, code excluded.

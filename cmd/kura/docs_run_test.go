@@ -9,8 +9,10 @@ package main
 //     missing its value fails TestDocCommandLines;
 //   - blocks marked runnable (the info string "sh runnable") are run by
 //     TestRunnableDocs, page by page, in a fresh directory holding a copy
-//     of docs/, offline (no keys, no Milvus, the hash embedder, the
-//     extractive answerer). A block fails on any non-zero exit status.
+//     of docs/ and the kura binary (as `kura` on PATH and as ./kura, the
+//     README's `go build -o kura ./cmd/kura`), offline (no keys, no
+//     Milvus, the hash embedder, the extractive answerer). A block fails
+//     on any non-zero exit status.
 
 import (
 	"bytes"
@@ -19,10 +21,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // runnableMarker in a fenced block's info string ("```sh runnable") makes
@@ -189,13 +195,6 @@ func checkCommandLine(args []string) string {
 	if err != nil {
 		return err.Error()
 	}
-	if cmd.HasSubCommands() {
-		for _, a := range rest {
-			if !strings.HasPrefix(a, "-") {
-				return "unknown command " + a + " for " + cmd.CommandPath()
-			}
-		}
-	}
 	if err := cmd.ParseFlags(rest); err != nil {
 		msg := err.Error()
 		// A value the page shows as a shell variable or placeholder is
@@ -203,8 +202,44 @@ func checkCommandLine(args []string) string {
 		if strings.Contains(msg, "unknown") || strings.Contains(msg, "needs an argument") {
 			return msg
 		}
+		return ""
+	}
+	// Only the words left once the flags have taken their values are
+	// arguments: in "kura traces --limit 100", 100 is the value of --limit.
+	positional := cmd.Flags().Args()
+	if err := cmd.ValidateArgs(positional); err != nil {
+		return err.Error()
+	}
+	// A command that holds subcommands takes no arguments of its own in
+	// this tree (its RunE refuses them), so a word left over is a
+	// subcommand that does not exist.
+	if cmd.HasSubCommands() && len(positional) > 0 {
+		return "unknown command " + positional[0] + " for " + cmd.CommandPath()
 	}
 	return ""
+}
+
+// TestCheckCommandLine: the checker accepts what the command tree accepts
+// and names what it refuses.
+func TestCheckCommandLine(t *testing.T) {
+	f := func(line string, wantProblem bool) {
+		t.Helper()
+		problem := checkCommandLine(shellWords(line))
+		if (problem != "") != wantProblem {
+			t.Errorf("checkCommandLine(%q) = %q, want a problem: %v", line, problem, wantProblem)
+		}
+	}
+	f("traces --limit 100 --json", false)
+	f("traces -n 5", false)
+	f("traces show ans_3f2a9c1d0b7e4a51", false)
+	f(`search --json "what is GitOps?"`, false)
+	f("search --limit $K GitOps", false) // a placeholder value is the reader's to fill in
+	f("traces 100", true)
+	f("traces show", true)
+	f("collection bogus", true)
+	f("bogus", true)
+	f("search --no-such-flag GitOps", true)
+	f("ingest --data", true)
 }
 
 // TestDocCommandLines parses every kura command line of the docs.
@@ -235,6 +270,54 @@ func TestDocCommandLines(t *testing.T) {
 	}
 	if checked < 20 {
 		t.Fatalf("only %d kura command lines found in the docs; is the extraction broken?", checked)
+	}
+}
+
+// otherToolsFlags are flags the guide mentions in prose that belong to
+// other programs (docker run --env-file), not to kura.
+var otherToolsFlags = []string{"--env-file"}
+
+// TestDocProseFlags: a flag named in the running text of the guide
+// (`--chunk-size`, outside code blocks, which TestDocCommandLines parses)
+// is a flag of some kura command, so removing or renaming a flag fails
+// here until the pages say so too.
+func TestDocProseFlags(t *testing.T) {
+	known := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { known["--"+f.Name] = true })
+		c.PersistentFlags().VisitAll(func(f *pflag.Flag) { known["--"+f.Name] = true })
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(referenceRoot())
+	for _, f := range otherToolsFlags {
+		known[f] = true
+	}
+	inlineFlag := regexp.MustCompile("`(--[a-z0-9][a-z0-9-]*)")
+	checked := 0
+	for _, page := range docPages(t) {
+		if strings.HasPrefix(page, "docs/reference/") {
+			continue // generated from the command tree
+		}
+		text, err := os.ReadFile(filepath.Join("../..", page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prose := string(text)
+		for _, b := range fencedBlocks(page, prose) {
+			prose = strings.Replace(prose, b.body, "", 1)
+		}
+		for _, m := range inlineFlag.FindAllStringSubmatch(prose, -1) {
+			checked++
+			if !known[m[1]] {
+				t.Errorf("%s: %s is no flag of any kura command (see kura COMMAND --help)", page, m[1])
+			}
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d flags found in the guide's text; is the extraction broken?", checked)
 	}
 }
 
@@ -292,6 +375,11 @@ func TestRunnableDocs(t *testing.T) {
 		t.Run(page, func(t *testing.T) {
 			dir := t.TempDir()
 			if err := os.CopyFS(filepath.Join(dir, "docs"), os.DirFS("../../docs")); err != nil {
+				t.Fatal(err)
+			}
+			// The README builds ./kura with `go build -o kura ./cmd/kura`
+			// and runs it from the checkout; the link stands for that build.
+			if err := os.Symlink(self, filepath.Join(dir, "kura")); err != nil {
 				t.Fatal(err)
 			}
 			env := offlineEnv(dir, bin)
