@@ -47,3 +47,28 @@ func TestAskJSONAlwaysHasTraceID(t *testing.T) {
 		}
 	}
 }
+
+// TestCrawlSummarySaysOneNotOnes: the crawl's summary lines count in
+// English ("1 document", "1 URL skipped"), as ingest's do.
+func TestCrawlSummarySaysOneNotOnes(t *testing.T) {
+	s := newSite(t)
+	dir := t.TempDir()
+	out, errs, code := kura(t, "crawl", s.URL+"/", "--allow-private", "--delay", "0", "--data", filepath.Join(dir, "data"), "--content-selector", "div.field-name-body")
+	if code != exitPartial {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"1 document;", "1 URL skipped", "1 link out of scope"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	for _, want := range []string{"1 URL not followed (scope)"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	out, errs, code = kura(t, "crawl", s.URL+"/a/1", "--allow-private", "--delay", "0", "--out", filepath.Join(dir, "pages"), "--content-selector", "div.field-name-body")
+	if code != 0 || !strings.Contains(out, ": 1 file written,") {
+		t.Errorf("crawl --out: exit %d\n%s\n%s", code, out, errs)
+	}
+}
