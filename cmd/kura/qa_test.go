@@ -72,3 +72,24 @@ func TestCrawlSummarySaysOneNotOnes(t *testing.T) {
 		t.Errorf("crawl --out: exit %d\n%s\n%s", code, out, errs)
 	}
 }
+
+// TestPromptFileErrorsNameTheFile: --prompt FILE that cannot be read names
+// the file; a broken template names its line.
+func TestPromptFileErrorsNameTheFile(t *testing.T) {
+	dir := corpus(t)
+	data := filepath.Join(dir, "data")
+	mustKura(t, "ingest", "--data", data, filepath.Join(dir, "docs"))
+	bad := filepath.Join(dir, "bad.j2")
+	writeFile(t, bad, []byte("{{ question "))
+	missing := filepath.Join(dir, "nosuch.j2")
+	f := func(want string, args ...string) {
+		t.Helper()
+		_, errs, code := kura(t, append([]string{"ask", "--data", data}, args...)...)
+		if code != exitUsage || !strings.Contains(errs, want) {
+			t.Errorf("ask %v: exit %d, stderr %q; want exit 2 with %q", args, code, errs, want)
+		}
+	}
+	f("--prompt "+missing+": no such file or directory", "--prompt", missing, "Argo CD")
+	f("--prompt "+dir+": is a directory", "--prompt", dir, "Argo CD")
+	f("bad.j2 line 1", "--prompt", bad, "Argo CD")
+}
