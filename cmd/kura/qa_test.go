@@ -93,3 +93,23 @@ func TestPromptFileErrorsNameTheFile(t *testing.T) {
 	f("--prompt "+dir+": is a directory", "--prompt", dir, "Argo CD")
 	f("bad.j2 line 1", "--prompt", bad, "Argo CD")
 }
+
+// TestHelpUnknownTopic: `kura help nosuch` is a usage error like `kura
+// nosuch`, not the root's help with exit 0; known topics still print help.
+func TestHelpUnknownTopic(t *testing.T) {
+	f := func(want string, args ...string) {
+		t.Helper()
+		out, errs, code := kura(t, args...)
+		if code != exitUsage || !strings.Contains(errs, want) || strings.Contains(out, "Usage:") {
+			t.Errorf("kura %v: exit %d, stdout %q, stderr %q; want exit 2 with %q", args, code, out, errs, want)
+		}
+	}
+	f(`unknown command "nosuch" for 'kura'`, "help", "nosuch")
+	f("did you mean 'kura search'?", "help", "serch")
+	f(`unknown command "nosuch" for 'kura collection'`, "help", "collection", "nosuch")
+	for _, args := range [][]string{{"help"}, {"help", "ask"}, {"help", "collection", "list"}} {
+		if out := mustKura(t, args...); !strings.Contains(out, "Usage:") {
+			t.Errorf("kura %v: %q", args, out)
+		}
+	}
+}
