@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -112,8 +114,12 @@ func (o *answerOptions) resolve(f *pflag.FlagSet) error {
 	o.promptTemplate = nil
 	if o.Prompt != "" && !strings.HasPrefix(o.Prompt, "langfuse:") {
 		p, err := answer.ReadPrompt(o.Prompt)
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			return &usageError{fmt.Errorf("--prompt %s: %w", o.Prompt, pathErr.Err)}
+		}
 		if err != nil {
-			return &usageError{fmt.Errorf("--prompt: %w", unwrapPathErr(err))}
+			return &usageError{fmt.Errorf("--prompt: %w", err)} // a template error names the file and line
 		}
 		o.promptTemplate = p
 	}

@@ -213,9 +213,9 @@ func runCrawl(cmd *cobra.Command, g *globalOptions, o *crawlOptions, seeds []str
 		return fmt.Errorf("nothing was crawled: every start URL was skipped (see above)")
 	}
 	if !o.ingest.JSON {
-		fmt.Fprintf(cmd.OutOrStdout(), "crawled %d pages (%d fetched, %d unchanged), %d documents; %d URLs skipped, %d links out of scope (%.1f MB)\n",
-			res.Stats.Fetched+res.Stats.NotModified, res.Stats.Fetched, res.Stats.NotModified, res.Stats.Documents,
-			res.Stats.Failed, res.Stats.OutOfScope, float64(res.Stats.Bytes)/1e6)
+		fmt.Fprintf(cmd.OutOrStdout(), "crawled %s (%d fetched, %d unchanged), %s; %s skipped, %s out of scope (%.1f MB)\n",
+			plural(res.Stats.Fetched+res.Stats.NotModified, "page"), res.Stats.Fetched, res.Stats.NotModified, plural(res.Stats.Documents, "document"),
+			plural(res.Stats.Failed, "URL"), plural(res.Stats.OutOfScope, "link"), float64(res.Stats.Bytes)/1e6)
 	}
 	sum := crawlSummary{Crawl: crawlCounts{Stats: res.Stats, Skipped: res.Skipped}}
 	if sum.Crawl.Skipped == nil {
@@ -233,7 +233,7 @@ func runCrawl(cmd *cobra.Command, g *globalOptions, o *crawlOptions, seeds []str
 		}
 		sum.Out = &outSummary{Dir: o.Out, WriteReport: rep}
 		if !o.ingest.JSON {
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d files written, %d unchanged, %d removed\n", o.Out, rep.Written, rep.Unchanged, rep.Removed)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s written, %d unchanged, %d removed\n", o.Out, plural(rep.Written, "file"), rep.Unchanged, rep.Removed)
 		}
 	} else {
 		isum, err := plan.run(cmd, res)
@@ -251,7 +251,7 @@ func runCrawl(cmd *cobra.Command, g *globalOptions, o *crawlOptions, seeds []str
 		json.NewEncoder(cmd.OutOrStdout()).Encode(sum)
 	}
 	if failed {
-		return &partialError{fmt.Sprintf("%d URLs skipped", res.Stats.Failed)}
+		return &partialError{plural(res.Stats.Failed, "URL") + " skipped"}
 	}
 	return nil
 }
@@ -279,7 +279,7 @@ func printSkips(w io.Writer, res *crawl.Result, verbose bool) {
 	const examples = 5
 	for _, r := range reasons {
 		list := boundary[r]
-		fmt.Fprintf(w, "%d URLs not followed (%s)", len(list), r)
+		fmt.Fprintf(w, "%s not followed (%s)", plural(len(list), "URL"), r)
 		if r == crawl.ReasonLimit {
 			fmt.Fprint(w, "; raise --max-pages to crawl more")
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -96,9 +97,12 @@ model flags, as kura ask does (--concurrency at a time), and reports:
 // readJudged reads the judged questions of --queries; bad lines are
 // reported and skipped.
 func readJudged(cmd *cobra.Command, file string) ([]eval.Query, int, error) {
+	if st, err := os.Stat(file); err == nil && st.IsDir() {
+		return nil, 0, queriesFileError(file, errIsDir)
+	}
 	queries, problems, err := eval.ReadQueries(file)
 	if err != nil {
-		return nil, 0, &usageError{fmt.Errorf("--queries: %w", unwrapPathErr(err))}
+		return nil, 0, queriesFileError(file, err)
 	}
 	for _, p := range problems {
 		fmt.Fprintln(cmd.ErrOrStderr(), p)

@@ -182,9 +182,12 @@ func searchBatch(ctx context.Context, a *app.App, opts api.SearchOptions, file s
 func readQueryLines(file string, errw io.Writer, f func(api.BatchQuery) error) (skipped int, err error) {
 	fh, err := os.Open(file)
 	if err != nil {
-		return 0, &usageError{fmt.Errorf("--queries: %w", unwrapPathErr(err))}
+		return 0, queriesFileError(file, err)
 	}
 	defer fh.Close()
+	if st, err := fh.Stat(); err == nil && st.IsDir() {
+		return 0, queriesFileError(file, errIsDir)
+	}
 	r := bufio.NewReaderSize(fh, 1<<20)
 	for line := 1; ; line++ {
 		raw, readErr := r.ReadBytes('\n')
@@ -214,6 +217,15 @@ func readQueryLines(file string, errw io.Writer, f func(api.BatchQuery) error) (
 			return skipped, fmt.Errorf("--queries %s: %w", file, readErr)
 		}
 	}
+}
+
+// errIsDir is the reason given when --queries names a directory.
+var errIsDir = errors.New("is a directory, not a JSONL file of questions")
+
+// queriesFileError is the usage error for a --queries file that cannot be
+// read; it names the file, as every other input error does.
+func queriesFileError(file string, err error) error {
+	return &usageError{fmt.Errorf("--queries %s: %w", file, unwrapPathErr(err))}
 }
 
 func newJSONEncoder(w io.Writer) *json.Encoder {

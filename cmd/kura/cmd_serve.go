@@ -261,8 +261,8 @@ func runServe(ctx context.Context, g *globalOptions, o *serveOptions, cfg server
 		Tracing:  tc,
 		Langfuse: lf,
 		Ready: func(r serve.Record) {
-			fmt.Fprintf(stderr, "kura: serving collection %s of %s on %s (web chat at /, API at /api/v1, OpenAI-compatible at /v1; %d API keys)\n",
-				r.Collection, g.absData(), r.URL, cfg.Keys.Len())
+			fmt.Fprintf(stderr, "kura: serving collection %s of %s on %s (web chat at /, API at /api/v1, OpenAI-compatible at /v1; %s)\n",
+				r.Collection, g.absData(), r.URL, plural(cfg.Keys.Len(), "API key"))
 		},
 	})
 }

@@ -90,6 +90,7 @@ It runs offline on an embedded store by default.`,
 		newRestoreCommand(g),
 		newHealthcheckCommand(),
 	)
+	root.SetHelpCommand(newHelpCommand())
 	setVersion(root)
 	groupCommand(root)
 	return root, g

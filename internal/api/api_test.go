@@ -46,13 +46,13 @@ func TestHitIsTheStoreHit(t *testing.T) {
 
 func TestAnswerShape(t *testing.T) {
 	// The ask --json keys of issue 10 and the contract; optional ones are
-	// left out when empty.
+	// left out when empty, trace_id is always there (empty when untraced).
 	a := Answer{ID: "ans_1", Question: "q", Answer: "a [1]",
 		Citations: []Citation{{N: 1, ID: 42, Source: "s", Title: "t", ChunkIndex: 3, Text: "span"}},
 		Sources:   []Source{{N: 1, Hit: Hit{ID: 42, Score: 0.8, Entity: map[string]any{"text": "x"}}}},
 		LLM:       "extractive", Extractive: true}
 	got := strings.Join(keys(t, a), ",")
-	want := "answer,citations,extractive,id,llm,not_found,question,removed_citations,sources,timings,usage"
+	want := "answer,citations,extractive,id,llm,not_found,question,removed_citations,sources,timings,trace_id,usage"
 	if got != want {
 		t.Fatalf("keys %s, want %s", got, want)
 	}

@@ -91,8 +91,9 @@ type Answer struct {
 	// ID identifies the answer; feedback refers to it ("ans_...").
 	ID string `json:"id"`
 	// TraceID is the OpenTelemetry trace id (32 hex digits), the one
-	// Langfuse shows; empty when the answer was not traced.
-	TraceID        string `json:"trace_id,omitempty"`
+	// Langfuse shows; empty when the answer was not traced (always
+	// present, so every answer has the same keys).
+	TraceID        string `json:"trace_id"`
 	ConversationID string `json:"conversation_id,omitempty"`
 	// QueryID is the id of the question's line in a batch
 	// (`kura ask --queries`), as given.

@@ -18,7 +18,7 @@ var fieldDocs = map[string]string{
 	"Answer.RemovedCitations":          "RemovedCitations counts markers that named no given source and were removed from Answer.",
 	"Answer.RewrittenQuestion":         "RewrittenQuestion is the standalone question a follow-up was rewritten into for retrieval; empty when not rewritten.",
 	"Answer.Sources":                   "Sources are the retrieved chunks given to the answerer, numbered as the markers number them.",
-	"Answer.TraceID":                   "TraceID is the OpenTelemetry trace id (32 hex digits), the one Langfuse shows; empty when the answer was not traced.",
+	"Answer.TraceID":                   "TraceID is the OpenTelemetry trace id (32 hex digits), the one Langfuse shows; empty when the answer was not traced (always present, so every answer has the same keys).",
 	"AskRequest":                       "AskRequest is the body of POST /api/v1/ask: retrieval options, the generation options and the question.",
 	"AskRequest.ContextChars":          "ContextChars is the budget of source text put into the prompt.",
 	"AskRequest.ConversationID":        "ConversationID continues a conversation kept by the server (its earlier turns drive follow-up rewriting, and the answer is added to it). Empty starts a new conversation, whose id comes back in the answer, unless History is given.",

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,8 @@ func chatAsk(req *api.ChatCompletionRequest) (api.AskRequest, error) {
 	var ask api.AskRequest
 	collection, ok := strings.CutPrefix(req.Model, api.ModelPrefix)
 	switch {
+	case req.Model == "":
+		return ask, api.Invalid("model", "model is missing: give kura/<collection> (see GET /v1/models), or kura for the default collection")
 	case ok && collection == "":
 	case ok && strings.HasPrefix(collection, "/") && len(collection) > 1:
 		collection = collection[1:]
@@ -40,7 +43,7 @@ func chatAsk(req *api.ChatCompletionRequest) (api.AskRequest, error) {
 		}
 	default:
 		return ask, &api.Error{Code: api.CodeNotFound, Field: "model",
-			Message: "model " + req.Model + " does not exist; kura serves kura/<collection> (see GET /v1/models), or kura for the default collection"}
+			Message: "model " + strconv.Quote(req.Model) + " does not exist; kura serves kura/<collection> (see GET /v1/models), or kura for the default collection"}
 	}
 	if req.N != nil && *req.N != 1 {
 		return ask, api.Invalid("n", "kura gives one answer per question; n must be 1")

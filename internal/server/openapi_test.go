@@ -77,7 +77,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			t.Errorf("Answer lacks %s", f)
 		}
 	}
-	if answer.Properties["answer"].Description == "" || !contains(answer.Required, "citations") || contains(answer.Required, "trace_id") {
+	if answer.Properties["answer"].Description == "" || !contains(answer.Required, "citations") || !contains(answer.Required, "trace_id") {
 		t.Errorf("Answer schema: %+v", answer)
 	}
 	// AskRequest: embedded options flattened; question required.
