@@ -273,7 +273,9 @@ func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all 
 
 // compose writes the chosen sentences (best first) as answer pieces:
 // grouped by source, the best sentence's source first, each source's
-// sentences in their order there, its marker after the last one. With
+// sentences in their order there, each followed by its source's marker
+// (a marker cites the statement before it, so one marker after a run of
+// sentences would cite only the last of them). With
 // limit, the whole stays within maxChars: the first sentence is clipped
 // to fit if need be, and what does not fit after it is left out.
 func (c *Client) compose(chosen []*sentence, question string, qterms map[string]bool, limit bool) []string {
@@ -297,12 +299,9 @@ func (c *Client) compose(chosen []*sentence, question string, qterms map[string]
 			topic = topicOf(g, question) // the best sentence's document
 		}
 		for i, s := range g {
-			sep, text, m := separator(prev, s), s.text, ""
+			sep, text, m := separator(prev, s), s.text, marker
 			if i == 0 && topic != "" {
 				text = topic + text
-			}
-			if i == len(g)-1 {
-				m = marker
 			}
 			if room := c.maxChars - used - runeLen(sep) - runeLen(marker); limit && runeLen(text) > room {
 				if len(pieces) > 0 {
@@ -353,6 +352,9 @@ func separator(prev, s *sentence) string {
 	if prev == nil {
 		return ""
 	}
+	if startsListItem(s.text) {
+		return "\n"
+	}
 	if prev.doc == s.doc && prev.order+1 == s.order {
 		switch {
 		case strings.ContainsAny(prev.gap, "\n\r"):
@@ -370,6 +372,20 @@ func separator(prev, s *sentence) string {
 		return " "
 	}
 	return "\n"
+}
+
+// startsListItem reports whether text begins like an item of a list
+// ("- ", "* ", "・", "• ", "1. "), which must start a line of its own.
+func startsListItem(text string) bool {
+	for _, p := range []string{"- ", "* ", "+ ", "・", "• "} {
+		if strings.HasPrefix(text, p) {
+			return true
+		}
+	}
+	// A numbered item has a short number; "2024. " starts a sentence.
+	rest := strings.TrimLeftFunc(text, unicode.IsDigit)
+	n := len(text) - len(rest)
+	return n > 0 && n <= 2 && (strings.HasPrefix(rest, ". ") || strings.HasPrefix(rest, ") "))
 }
 
 // closeLast makes sure the last piece ends with a marker after a group

@@ -165,3 +165,38 @@ func TestNamesTheTopic(t *testing.T) {
 		t.Fatalf("answer %q names a scraped first line", text)
 	}
 }
+
+// A marker cites the statement before it, so every sentence taken from a
+// source carries its marker, not only the last one of a run.
+func TestEverySentenceCarriesItsMarker(t *testing.T) {
+	c := New(Options{})
+	d := docs("The capital of France is Paris. Paris lies on the Seine, the capital's river. Bananas are yellow.")
+	text, _ := ask(t, c, "What is the capital of France and its river?", d)
+	sentences := regexp.MustCompile(`[^.]+\.(\[\d\])?`).FindAllStringSubmatch(text, -1)
+	if len(sentences) < 2 {
+		t.Fatalf("answer %q: want at least two sentences", text)
+	}
+	for _, s := range sentences {
+		if s[1] == "" {
+			t.Fatalf("answer %q: sentence %q has no marker", text, s[0])
+		}
+	}
+}
+
+// A list item taken after a sentence starts a line of its own.
+func TestListItemStartsALine(t *testing.T) {
+	for _, tc := range []struct{ text string }{{"- GitOps uses Git"}, {"・GitOpsはGitを使う"}, {"2. GitOps uses Git"}} {
+		if !startsListItem(tc.text) {
+			t.Errorf("%q is a list item", tc.text)
+		}
+	}
+	for _, text := range []string{"-5 degrees", "2024. GitOps", "GitOps - Git"} {
+		if startsListItem(text) {
+			t.Errorf("%q is no list item", text)
+		}
+	}
+	prev := &sentence{doc: 0, order: 0, text: "うれしいです！！"}
+	if got := separator(prev, &sentence{doc: 1, order: 3, text: "- GitOps とは？"}); got != "\n" {
+		t.Fatalf("separator before a list item: %q", got)
+	}
+}
