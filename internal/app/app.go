@@ -47,6 +47,10 @@ type Options struct {
 	// waited a while for another process using a collection, so that a
 	// command can say what it is waiting for. It must not block.
 	OnWait func(local.WaitEvent)
+	// HideLocation keeps the store's location (a path, a Milvus address)
+	// out of error messages: a server's clients have no business learning
+	// its file system.
+	HideLocation bool
 
 	// Providers are the endpoints and credentials of the model providers
 	// (see [ProvidersFromEnv]).
@@ -176,6 +180,15 @@ func (a *App) Store() store.Store { return a.store }
 // absolute path, or the Milvus server and database.
 func (a *App) Where() string { return a.where }
 
+// in names the store's location in a message (" in /data"), unless
+// Options.HideLocation.
+func (a *App) in() string {
+	if a.opts.HideLocation {
+		return ""
+	}
+	return " in " + a.where
+}
+
 // DataDir is the data directory.
 func (a *App) DataDir() string { return a.opts.DataDir }
 
@@ -218,7 +231,7 @@ func (a *App) collection(ctx context.Context, name string) (*collState, error) {
 	coll, err := a.store.Open(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, &api.Error{Code: api.CodeNotFound, Field: "collection",
-			Message: fmt.Sprintf("collection %q does not exist in %s", name, a.where)}
+			Message: fmt.Sprintf("collection %q does not exist%s", name, a.in())}
 	}
 	if err != nil {
 		return nil, err

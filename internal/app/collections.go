@@ -134,7 +134,7 @@ func (a *App) CreateCollection(ctx context.Context, req api.CreateCollectionRequ
 	})
 	switch {
 	case errors.Is(err, store.ErrExists):
-		return api.CollectionInfo{}, api.Wrap(api.CodeConflict, "name", fmt.Errorf("collection %q already exists in %s", req.Name, a.where))
+		return api.CollectionInfo{}, api.Wrap(api.CodeConflict, "name", fmt.Errorf("collection %q already exists%s", req.Name, a.in()))
 	case errors.Is(err, store.ErrInvalid):
 		return api.CollectionInfo{}, api.Wrap(api.CodeInvalidRequest, "", err)
 	case err != nil:
@@ -152,7 +152,7 @@ func (a *App) DropCollection(ctx context.Context, name string) error {
 	a.forget(name)
 	err := a.store.Drop(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return api.Wrap(api.CodeNotFound, "collection", fmt.Errorf("collection %q does not exist in %s", name, a.where))
+		return api.Wrap(api.CodeNotFound, "collection", fmt.Errorf("collection %q does not exist%s", name, a.in()))
 	}
 	return err
 }

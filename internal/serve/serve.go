@@ -98,6 +98,7 @@ func Run(ctx context.Context, o Options) (err error) {
 		o.App.FeedbackSaved = deliver.kick
 	}
 
+	o.App.HideLocation = true
 	a, err := app.Open(ctx, o.App)
 	if err != nil {
 		return err

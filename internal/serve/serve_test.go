@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -31,6 +32,18 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		if rec.URL != s.url || rec.PID != os.Getpid() || rec.Collection != "docs" || rec.Store != "local" || rec.AuthRequired || rec.Started.IsZero() {
 			t.Fatalf("record %+v", rec)
+		}
+	})
+
+	t.Run("errors do not name the server's data directory", func(t *testing.T) {
+		for _, raw := range []string{
+			s.must(404, "POST", "/api/v1/search", api.SearchRequest{SearchOptions: api.SearchOptions{Collection: "nosuch"}, Query: "q"}, nil),
+			s.must(404, "DELETE", "/api/v1/collections/nosuch", nil, nil),
+			s.must(409, "POST", "/api/v1/collections", api.CreateCollectionRequest{Name: "docs"}, nil),
+		} {
+			if !strings.Contains(raw, "collection") || strings.Contains(raw, data) || strings.Contains(raw, filepath.Base(data)) {
+				t.Fatalf("error %s names the data directory %s", raw, data)
+			}
 		}
 	})
 
