@@ -166,8 +166,14 @@ func (x *pdfExtractor) page(n int) (string, bool, error) {
 	if err := x.run(content, res, identity, 0); err != nil {
 		return "", false, err
 	}
-	return layout(x.glyphs), x.images, nil
+	return ligatures.Replace(layout(x.glyphs)), x.images, nil
 }
+
+// ligatures spells out the Latin typographic ligatures fonts map glyphs
+// to (ﬁ in "ﬁle"), so that a search for "file" finds the page. Only these
+// are rewritten: a full NFKC would also turn full-width letters and
+// Japanese punctuation into something the author did not write.
+var ligatures = strings.NewReplacer("ﬀ", "ff", "ﬁ", "fi", "ﬂ", "fl", "ﬃ", "ffi", "ﬄ", "ffl", "ﬅ", "st", "ﬆ", "st")
 
 // inheritedResources returns the page's Resources, or the nearest
 // ancestor's in the page tree (ISO 32000-1, 7.7.3.4).

@@ -92,6 +92,25 @@ func TestPDFToUnicodeIdentityH(t *testing.T) {
 	}
 }
 
+// A font whose ToUnicode map gives the ligature ﬁ for one glyph: the page
+// reads "file", so a search for "file" finds it.
+func TestPDFLigaturesSpelledOut(t *testing.T) {
+	cmap := "/CIDInit /ProcSet findresource begin 12 dict begin begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange " +
+		"3 beginbfchar <0001> <FB01> <0002> <006C> <0003> <0065> endbfchar endcmap end end"
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "<< /Length %d >>\nstream\n%s\nendstream", len(cmap), cmap)
+	font := "<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H /ToUnicode 6 0 R /DescendantFonts [7 0 R] >>"
+	cid := "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /X /DW 500 >>"
+	data := buildPDF([]byte("BT /F1 10 Tf 72 700 Td <000100020003> Tj ET"), false, font, b.String(), cid)
+	docs, _, err := LoadBytes("lig.pdf", data, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := docs[0].Text; got != "file" {
+		t.Errorf("text %q, want file", got)
+	}
+}
+
 // TestPDFStreamBomb: a content stream that inflates past the per-stream
 // limit makes the page unreadable, not the process run out of memory.
 func TestPDFStreamBomb(t *testing.T) {
