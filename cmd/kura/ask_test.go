@@ -202,7 +202,8 @@ func TestAskFailures(t *testing.T) {
 		t.Errorf("unreachable: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 	out, errs, code = kura(t, "ask", "--data", data, "--llm", "openai", "--llm-model", "m", "--llm-retries", "1", "--fallback", "extractive", "Argo CDは何を同期しますか")
-	if code != 0 || !strings.Contains(out, extractedLabel) || !strings.Contains(out, "Argo CD") || !strings.Contains(out, "Sources:") {
+	if code != 0 || !strings.Contains(out, extractedLabel) || !strings.Contains(out, "Argo CD") || !strings.Contains(out, "Sources:") ||
+		strings.Index(out, extractedLabel) > strings.Index(out, "[1]") {
 		t.Errorf("fallback: exit %d\nstdout %s\nstderr %s", code, out, errs)
 	}
 

@@ -201,6 +201,11 @@ func (v *answerView) event(ev api.Event) error {
 		}
 		v.endText()
 		fmt.Fprintf(v.errw, "kura: note: %s\n", e.Message)
+		if e.Code == api.NoticeFallback && !v.labelled {
+			// The fallback's extracted text follows: label it first.
+			fmt.Fprintln(v.out, extractedLabel)
+			v.labelled = true
+		}
 	}
 	return nil
 }

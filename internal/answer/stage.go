@@ -139,6 +139,9 @@ const (
 	// NoticeUnavailable: the language model could not be reached; the
 	// sources (and the fallback's answer, if any) are all there is.
 	NoticeUnavailable = "llm_unavailable"
+	// NoticeFallback: the answer that follows comes from the fallback
+	// answerer, sent before its text so a client can label it first.
+	NoticeFallback = "fallback"
 	// NoticeCitationsRemoved: the answer cited sources that were not
 	// given; those markers were removed.
 	NoticeCitationsRemoved = "citations_removed"
@@ -359,6 +362,9 @@ func (s *Stage) answer(ctx context.Context, a *Answer, history []Turn, start tim
 					return a, err
 				}
 				a.Fallback = true
+				if err := notice(NoticeFallback, "the answer was extracted from the sources because the language model could not be reached"); err != nil {
+					return a, err
+				}
 				genErr = s.generate(ctx, a, s.o.Fallback, fp, start, emit)
 			}
 		}

@@ -212,10 +212,11 @@ func TestFallbackWhenTheModelIsUnavailable(t *testing.T) {
 	if !a.Fallback || !a.Extractive || a.Provider != "extractive" || !strings.Contains(a.Text, "Weaveworks社") || len(a.Citations) == 0 {
 		t.Fatalf("answer %+v", a)
 	}
-	if got := c.types(); got != "sources,notice,delta,citations,done" {
+	// The fallback's notice comes before its text, so a client can label it.
+	if got := c.types(); got != "sources,notice,notice,delta,citations,done" {
 		t.Fatalf("events %s", got)
 	}
-	if a.Notices[0].Code != answer.NoticeUnavailable || !strings.Contains(a.Notices[0].Message, "503") {
+	if a.Notices[0].Code != answer.NoticeUnavailable || !strings.Contains(a.Notices[0].Message, "503") || a.Notices[1].Code != answer.NoticeFallback {
 		t.Fatalf("notice %+v", a.Notices)
 	}
 	// Without: the sources and a notice, and the error.

@@ -340,9 +340,6 @@ func toAPIAnswer(ans *answer.Answer, meta api.Meta) api.Answer {
 	for _, n := range ans.Notices {
 		out.Notices = append(out.Notices, api.Notice{Code: n.Code, Message: n.Message})
 	}
-	if ans.Fallback {
-		out.Notices = append(out.Notices, api.Notice{Code: api.NoticeFallback, Message: "the answer was extracted from the sources because the language model could not be reached"})
-	}
 	return out
 }
 

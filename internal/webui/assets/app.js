@@ -256,6 +256,8 @@ class Turn {
 
   onNotice(n) {
     this.notices.append(h('p', { class: 'notice notice-' + n.code }, n.message));
+    // The fallback's extracted text follows: label it before it streams in.
+    if (n.code === 'fallback' && this.meta && !this.meta.extractive) this.onMeta({ ...this.meta, extractive: true });
   }
 
   renderText() {
