@@ -66,7 +66,7 @@ It runs offline on an embedded store by default.`,
 	pf.StringVar(&g.Collection, "collection", defaultCollection, "collection name (env COLLECTION_NAME)")
 	pf.StringVar(&g.Store, "store", "local", "store backend: local or milvus (env KURA_STORE; MILVUS_URI selects milvus)")
 	g.milvus.register(pf)
-	pf.StringVar(&g.Server, "server", "", "URL of a `kura serve`, on this machine or another, that ingest and collection drop go through, with the key KURA_API_KEY (env KURA_SERVER); without it they write to the store directly, also while a local kura serve runs")
+	pf.StringVar(&g.Server, "server", "", "`URL` of a kura serve (on this machine or another) that ingest and collection drop upload to, with the key in KURA_API_KEY (env KURA_SERVER); without it they write to the store directly, also while a local kura serve runs")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 	})
