@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/text/encoding/japanese"
+
+	"github.com/kura-rag/kura/internal/api"
 )
 
 // kura runs one command line in-process and returns its output and exit
@@ -340,7 +343,8 @@ func TestCollectionListAndDrop(t *testing.T) {
 func TestQuickstart(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	out := mustKura(t, "quickstart", "--data", data)
-	if strings.Count(out, "\nQ: ") != len(sampleQuestions) || !strings.Contains(out, "docs/") {
+	// The sample searches, then the sample answer.
+	if strings.Count(out, "\nQ: ") != len(sampleQuestions)+1 || !strings.Contains(out, "docs/") {
 		t.Fatalf("quickstart output:\n%s", out)
 	}
 	// The scores say what they are.
@@ -370,6 +374,35 @@ func TestQuickstart(t *testing.T) {
 			t.Errorf("%q: no hit among the top 3 contains %q:\n%s", q, want, hits)
 		}
 	}
+	// One answer, the one `kura ask` gives offline, with its citations.
+	_, after, ok := strings.Cut(out, "\nQ: "+sampleAnswerQuestion+"\n")
+	if !ok || !strings.Contains(out, extractedLabel) {
+		t.Fatalf("quickstart shows no answer:\n%s", out)
+	}
+	shown, _, _ := strings.Cut(after, "\nNext:")
+	asked := mustKura(t, "ask", "--data", data, "--collection", quickstartCollection, "--json", sampleAnswerQuestion)
+	var ans api.Answer
+	if err := json.Unmarshal([]byte(asked), &ans); err != nil || len(ans.Citations) == 0 || !ans.Extractive {
+		t.Fatalf("kura ask of the sample question: %v\n%s", err, asked)
+	}
+	var flat strings.Builder
+	for _, line := range strings.Split(shown, "\n") {
+		if strings.HasPrefix(line, "A: ") || (strings.HasPrefix(line, "   ") && !strings.HasPrefix(line, "   [")) {
+			flat.WriteString(line[3:])
+		}
+	}
+	if strings.Join(strings.Fields(flat.String()), "") != strings.Join(strings.Fields(ans.Answer), "") {
+		t.Errorf("quickstart's answer differs from kura ask's:\n%s\nkura ask: %s", shown, ans.Answer)
+	}
+	for _, c := range ans.Citations {
+		if !strings.Contains(shown, fmt.Sprintf("   [%d] %s", c.N, c.Source)) || !strings.HasPrefix(c.Source, "docs/") {
+			t.Errorf("citation [%d] %s is not shown:\n%s", c.N, c.Source, shown)
+		}
+	}
+	if lines := strings.Count(strings.TrimSpace(shown), "\n") + 1; lines > 12 {
+		t.Errorf("the answer takes %d lines; a few were meant:\n%s", lines, shown)
+	}
+
 	// A second run finds everything in place.
 	out = mustKura(t, "quickstart", "--data", data)
 	if !strings.Contains(out, " 0 added") {

@@ -135,7 +135,7 @@ func printDescription(w io.Writer, d api.CollectionInfo) {
 
 func runCollectionDrop(cmd *cobra.Command, g *globalOptions, name string) error {
 	ctx := cmd.Context()
-	srv, err := g.writeServer(cmd, "dropping")
+	srv, err := g.writeServer()
 	if err != nil {
 		return err
 	}

@@ -191,9 +191,9 @@ func runCrawl(cmd *cobra.Command, g *globalOptions, o *crawlOptions, seeds []str
 	// Check the ingest settings before spending time on the network.
 	var plan *crawlIngest
 	if o.Out == "" {
-		if srv := g.runningServer(cmd); srv != nil {
-			return &usageError{fmt.Errorf("kura serve at %s owns %s, and crawled pages cannot be uploaded to it as they are; crawl into files with --out DIR, then `kura ingest DIR` (which goes through the server), or stop the server",
-				srv.URL(), g.absData())}
+		if g.Server != "" {
+			return &usageError{fmt.Errorf("--server %s: crawled pages cannot be uploaded to a server as they are; crawl into files with --out DIR, then `kura ingest --server URL DIR`, or leave --server (KURA_SERVER) out to ingest into %s directly",
+				g.Server, g.absData())}
 		}
 		if plan, err = prepareCrawlIngest(cmd, g, &o.ingest); err != nil {
 			return err

@@ -111,7 +111,7 @@ func runIngest(cmd *cobra.Command, g *globalOptions, o *ingestOptions, args []st
 		EmbedWorkers: o.EmbedWorkers,
 		BatchSize:    o.embedder.BatchSize,
 	}
-	srv, err := g.writeServer(cmd, "ingesting")
+	srv, err := g.writeServer()
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/kura-rag/kura/internal/document"
 	"github.com/kura-rag/kura/internal/ingest"
 	"github.com/kura-rag/kura/internal/lexical"
+	"github.com/kura-rag/kura/internal/llm"
 	"github.com/kura-rag/kura/internal/split"
 )
 
@@ -28,6 +30,10 @@ const quickstartCollection = "kura_docs"
 
 // sampleQuestions are answered by the project's own docs, in both
 // languages, so the demo shows Japanese and English retrieval.
+// sampleAnswerQuestion is answered as `kura ask` answers by default: by
+// the offline extractive answerer, with its citations. It is not among
+// the searches because those also appear verbatim in the docs' examples
+// (evaluation.md), which an extracted answer would quote.
 var sampleQuestions = []string{
 	"再実行しても重複しないのはなぜ？",
 	"Shift_JISのファイルも読み込めますか？",
@@ -35,13 +41,17 @@ var sampleQuestions = []string{
 	"チャンクの長さが上限を超えないスプリッターは？",
 }
 
+const sampleAnswerQuestion = "kura はどのファイル形式を読めますか？"
+
 func newQuickstartCommand(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "quickstart",
 		Short: "Offline demo: ingest kura's own docs and answer sample questions",
 		Long: `Ingest the documentation built into kura (English and Japanese) into the
 collection ` + quickstartCollection + ` of the embedded store, with the offline hash
-embedder, then search it with a few sample questions. Needs no network or key.`,
+embedder, then search it with a few sample questions and answer one as kura ask
+does, with the offline extractive answerer and its citations. Needs no network
+or key.`,
 		Args: args(cobra.NoArgs, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runQuickstart(cmd, g)
@@ -100,6 +110,17 @@ func runQuickstart(cmd *cobra.Command, g *globalOptions) error {
 			}
 		}
 	}
+
+	ans, err := a.AskWith(ctx, app.AskInput{Standalone: true, AskRequest: api.AskRequest{
+		Question:      sampleAnswerQuestion,
+		LLM:           llm.ProviderExtractive,
+		SearchOptions: api.SearchOptions{Collection: quickstartCollection},
+	}}, nil)
+	if err != nil {
+		return err
+	}
+	printSampleAnswer(out, ans)
+
 	fmt.Fprintf(out, `
 Next:
   go run ./cmd/kura ask --collection %s "your question"      # an answer with its sources
@@ -111,6 +132,31 @@ Next:
 		return &partialError{"some documentation files were skipped"}
 	}
 	return nil
+}
+
+// printSampleAnswer shows an answer in a few lines: the question, the
+// answer wrapped like the snippets, and the sources it cites. Answer and
+// source text come from documents: no escape sequences reach the
+// terminal.
+func printSampleAnswer(w io.Writer, ans api.Answer) {
+	fmt.Fprintf(w, "\nAn answer, as `kura ask` gives it offline %s:\n", extractedLabel)
+	fmt.Fprintf(w, "\nQ: %s\n", ans.Question)
+	prefix := "A: "
+	for _, para := range strings.Split(terminalText(ans.Answer), "\n") {
+		for _, line := range wrap(strings.TrimSpace(para), snippetColumns) {
+			fmt.Fprintf(w, "%s%s\n", prefix, line)
+			prefix = "   "
+		}
+	}
+	cited := map[int]bool{}
+	for _, c := range ans.Citations {
+		cited[c.N] = true
+	}
+	for _, src := range ans.Sources {
+		if cited[src.N] {
+			fmt.Fprintf(w, "   [%d] %s\n", src.N, sourceLine(src.Hit))
+		}
+	}
 }
 
 // docsInputs lists the embedded documentation as ingest inputs, with the

@@ -118,9 +118,6 @@ func errorText(err error) string {
 	if errors.As(err, &ae) {
 		return apiErrorText(ae)
 	}
-	if errors.Is(err, store.ErrLocked) {
-		return err.Error() + "; if that process is `kura serve`, write through it with --server URL (or KURA_SERVER)"
-	}
 	return problemText(err)
 }
 

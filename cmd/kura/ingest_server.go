@@ -33,11 +33,12 @@ var serverOnlyFlags = []string{
 	"context", "index", "nlist", "m", "ef-construction", "sq8", "separator", "separators", "prune",
 }
 
-// ingestThroughServer ingests the files req names through a running
-// `kura serve`: they are uploaded (POST /api/v1/ingest) and the job is
-// followed (GET /api/v1/ingest/{id}/events), with the same problem lines,
-// summary and exit status as a direct ingest. The server stores each
-// file's chunks under the source "upload/<file name>".
+// ingestThroughServer ingests the files req names through the `kura
+// serve` that --server names (kura ingest --server URL): they are uploaded
+// (POST /api/v1/ingest) and the job is followed (GET
+// /api/v1/ingest/{id}/events), with the same problem lines, summary and
+// exit status as a direct ingest. The server stores each file's chunks
+// under the source "upload/<file name>".
 func ingestThroughServer(cmd *cobra.Command, srv *client.Client, o *ingestOptions, req app.IngestRequest) error {
 	flags := cmd.Flags()
 	var refused []string
@@ -47,7 +48,7 @@ func ingestThroughServer(cmd *cobra.Command, srv *client.Client, o *ingestOption
 		}
 	}
 	if len(refused) > 0 {
-		return &usageError{fmt.Errorf("%s cannot be applied through kura serve at %s: the server uses the collection's settings and its own embedder; leave them out, or stop the server to ingest directly",
+		return &usageError{fmt.Errorf("%s cannot be applied through kura serve at %s: the server uses the collection's settings and its own embedder; leave them out, or ingest directly on the server's machine (without --server)",
 			strings.Join(refused, ", "), srv.URL())}
 	}
 	stderr := cmd.ErrOrStderr()
@@ -65,7 +66,7 @@ func ingestThroughServer(cmd *cobra.Command, srv *client.Client, o *ingestOption
 	for _, f := range collected.Files {
 		base := filepath.Base(f)
 		if other, ok := seen[base]; ok {
-			return &usageError{fmt.Errorf("%s and %s have the same file name, and kura serve stores uploads by file name (%s); ingest them in separate runs into different collections, or stop the server to ingest directly",
+			return &usageError{fmt.Errorf("%s and %s have the same file name, and kura serve stores uploads by file name (%s); ingest them in separate runs into different collections, or ingest directly on the server's machine (without --server)",
 				other, f, app.UploadSource(base))}
 		}
 		seen[base] = f

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -130,39 +129,17 @@ func langfuseConfigured() bool {
 	return ok && err == nil
 }
 
-// writeServer returns the `kura serve` that a writing command goes
-// through (with a one-line notice saying so): the one --server
-// (KURA_SERVER) names, or the one DATA/serve.json says serves the data
-// directory, if it answers. Nil means write to the store directly.
-func (g *globalOptions) writeServer(cmd *cobra.Command, what string) (*client.Client, error) {
-	if g.Server != "" {
-		c, err := client.New(g.Server, os.Getenv("KURA_API_KEY"))
-		if err != nil {
-			return nil, &usageError{fmt.Errorf("--server: %w", err)}
-		}
-		return c, nil
+// writeServer is the `kura serve` a writing command (ingest, collection
+// drop) goes through when --server (KURA_SERVER) names one, with the key
+// KURA_API_KEY; nil means write to the store directly, which is safe
+// beside a local server too: the embedded store lets processes take turns.
+func (g *globalOptions) writeServer() (*client.Client, error) {
+	if g.Server == "" {
+		return nil, nil
 	}
-	c := g.runningServer(cmd)
-	if c != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "kura: kura serve is running on %s for %s; %s through it\n", c.URL(), g.absData(), what)
+	c, err := client.New(g.Server, os.Getenv("KURA_API_KEY"))
+	if err != nil {
+		return nil, &usageError{fmt.Errorf("--server: %w", err)}
 	}
 	return c, nil
-}
-
-// runningServer is the `kura serve` that DATA/serve.json says serves the
-// data directory, if it answers /healthz; nil otherwise (a server that was
-// killed leaves its file behind).
-func (g *globalOptions) runningServer(cmd *cobra.Command) *client.Client {
-	if g.Store != "local" {
-		return nil // Milvus takes writers side by side
-	}
-	f, ok, err := app.ReadServerFile(g.DataDir)
-	if err != nil || !ok {
-		return nil
-	}
-	c, err := client.New(f.URL, os.Getenv("KURA_API_KEY"))
-	if err != nil || !c.Healthy(cmd.Context(), time.Second) {
-		return nil
-	}
-	return c
 }

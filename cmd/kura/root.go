@@ -30,8 +30,8 @@ type globalOptions struct {
 	milvus     milvusOptions
 	ctx        context.Context // the command's, for connecting to a server
 
-	// Server is the URL of a `kura serve` that writing commands go
-	// through (--server, KURA_SERVER).
+	// Server is the URL of a `kura serve` that ingest and collection drop
+	// go through (--server, KURA_SERVER); empty: they write directly.
 	Server string
 
 	// TraceContent is --trace-content of the commands that trace.
@@ -66,7 +66,7 @@ It runs offline on an embedded store by default.`,
 	pf.StringVar(&g.Collection, "collection", defaultCollection, "collection name (env COLLECTION_NAME)")
 	pf.StringVar(&g.Store, "store", "local", "store backend: local or milvus (env KURA_STORE; MILVUS_URI selects milvus)")
 	g.milvus.register(pf)
-	pf.StringVar(&g.Server, "server", "", "URL of a running `kura serve` that writing commands (ingest, collection drop) go through (env KURA_SERVER; found in DATA/serve.json otherwise)")
+	pf.StringVar(&g.Server, "server", "", "`URL` of a kura serve (on this machine or another) that ingest and collection drop upload to, with the key in KURA_API_KEY (env KURA_SERVER); without it they write to the store directly, also while a local kura serve runs")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w (see '%s --help')", err, cmd.CommandPath())}
 	})

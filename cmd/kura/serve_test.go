@@ -82,9 +82,10 @@ func TestParseSize(t *testing.T) {
 
 // TestServeProcess runs `kura serve` as its own process on a real data
 // directory: it records itself in DATA/serve.json, answers with its key,
-// lets `kura search` in another process (this one) read the same data
-// meanwhile, and on SIGTERM stops cleanly and removes the file. The key
-// appears in no output.
+// lets `kura search`, `kura ingest` and `kura collection drop` in another
+// process (this one) read and write the same data meanwhile — serving what
+// they commit, never a dropped collection — and on SIGTERM stops cleanly
+// and removes the file. The key appears in no output.
 func TestServeProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process; skipped in -short mode")
@@ -144,10 +145,24 @@ func TestServeProcess(t *testing.T) {
 		t.Fatalf("kura search beside the server: %s", got)
 	}
 	writeFile(t, filepath.Join(dir, "more", "tekton.md"), []byte("# Tekton\n\nTekton builds CI/CD pipelines from tasks that run in pods.\n"))
-	mustKura(t, "ingest", "--data", data, filepath.Join(dir, "more"))
+	t.Setenv("KURA_SERVER", "")
+	ingestOut, ingestErrs, code := kura(t, "ingest", "--data", data, filepath.Join(dir, "more"))
+	if code != 0 || strings.Contains(ingestErrs, "serve") {
+		t.Fatalf("kura ingest beside the server: exit %d\n%s%s", code, ingestOut, ingestErrs)
+	}
 	// The server sees what the other process committed.
-	if code, body := post(key, `{"query": "Tekton pipelines", "k": 1}`); code != 200 || !strings.Contains(body, "tekton.md") {
+	if code, body := post(key, `{"query": "Tekton pipelines", "k": 1}`); code != 200 || !strings.Contains(body, "more/tekton.md") {
 		t.Fatalf("search after another process ingested: %d %s", code, body)
+	}
+	// A collection another process drops is gone for the server too, and
+	// one it creates again under the same name is served.
+	mustKura(t, "collection", "drop", "--data", data, "kura")
+	if code, body := post(key, `{"query": "GitOpsとは"}`); code != 404 || strings.Contains(body, "Argo CD") {
+		t.Fatalf("search after another process dropped the collection: %d %s", code, body)
+	}
+	mustKura(t, "ingest", "--data", data, filepath.Join(dir, "more"))
+	if code, body := post(key, `{"query": "Tekton pipelines", "k": 5}`); code != 200 || !strings.Contains(body, "more/tekton.md") || strings.Contains(body, "gitops.md") {
+		t.Fatalf("search after another process created the collection again: %d %s", code, body)
 	}
 
 	cmd.Process.Signal(syscall.SIGTERM)

@@ -226,7 +226,14 @@ func (a *App) collection(ctx context.Context, name string) (*collState, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if c := a.colls[name]; c != nil {
-		return c, nil
+		if !c.replaced() {
+			return c, nil
+		}
+		// Dropped or replaced by another process: open what is there now
+		// (after closing the old handle, which the store would otherwise
+		// hand out again). Requests still using it fail as the store says.
+		delete(a.colls, name)
+		c.close()
 	}
 	coll, err := a.store.Open(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -236,7 +243,7 @@ func (a *App) collection(ctx context.Context, name string) (*collState, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &collState{app: a, coll: coll}
+	c := newCollState(a, coll)
 	a.colls[name] = c
 	return c, nil
 }

@@ -228,7 +228,7 @@ func (a *App) AskWith(ctx context.Context, in AskInput, emit func(api.Event) err
 	hits, err := retr.Search(sctx, []string{standalone})
 	if err != nil {
 		sspan.End(nil, err)
-		return out, searchError(err)
+		return out, searchError(c.check(err))
 	}
 	sspan.End(hits[0], nil)
 	timings.RetrieveMS = ms(time.Since(t))

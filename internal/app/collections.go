@@ -39,7 +39,8 @@ func (a *App) DescribeCollection(ctx context.Context, name string) (api.Collecti
 	if err != nil {
 		return api.CollectionInfo{}, err
 	}
-	return a.describe(ctx, c.coll)
+	info, err := a.describe(ctx, c.coll)
+	return info, c.check(err)
 }
 
 func (a *App) describe(ctx context.Context, coll store.Collection) (api.CollectionInfo, error) {

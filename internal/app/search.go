@@ -233,7 +233,7 @@ func (a *App) SearchDetailed(ctx context.Context, req api.SearchRequest) (res Se
 	results, err := r.Search(ctx, queries)
 	if err != nil {
 		rspan.End(nil, err)
-		return res, searchError(err)
+		return res, searchError(c.check(err))
 	}
 	if len(results) == 1 {
 		rspan.End(results[0], nil)

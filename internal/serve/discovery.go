@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,9 +18,11 @@ import (
 const RecordFile = "serve.json"
 
 // Record is what DATA/serve.json holds while `kura serve` listens, so that
-// other kura commands on the same data directory can send their work to
-// the server instead of opening the store themselves. It never holds a
-// key: a client that needs one must be given it (KURA_API_KEY).
+// tools on the same machine (health checks, benchmarks, scripts) can find
+// the server of a data directory. Other kura commands do not need it: they
+// use the store directly beside the server, whose locking makes that safe.
+// It never holds a key: a client that needs one must be given it
+// (KURA_API_KEY).
 type Record struct {
 	// URL is the base URL a client on this machine uses
 	// ("http://127.0.0.1:8080"): a server listening on every interface
@@ -49,8 +52,14 @@ func RecordPath(dataDir string) string { return filepath.Join(dataDir, RecordFil
 var ErrNotServed = errors.New("no kura serve is running on this data directory")
 
 // WriteRecord writes r as dataDir's discovery file, atomically (a reader
-// sees the old file or the new one, never half of one).
+// sees the old file or the new one, never half of one), readable by its
+// owner only: it holds no secret, but says where a local service listens,
+// which is no business of other users. A file a killed server left behind
+// is replaced.
 func WriteRecord(dataDir string, r Record) error {
+	if err := checkURL(r.URL); err != nil {
+		return err
+	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
@@ -68,10 +77,6 @@ func WriteRecord(dataDir string, r Record) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
 	if err := os.Rename(tmp.Name(), RecordPath(dataDir)); err != nil {
 		os.Remove(tmp.Name())
 		return err
@@ -80,7 +85,8 @@ func WriteRecord(dataDir string, r Record) error {
 }
 
 // ReadRecord reads dataDir's discovery file as it is, live server or not
-// (os.ErrNotExist when there is none).
+// (os.ErrNotExist when there is none). A file that is not JSON, or whose
+// URL is not a plain http(s) URL, is an error: nothing is sent to it.
 func ReadRecord(dataDir string) (Record, error) {
 	var r Record
 	b, err := os.ReadFile(RecordPath(dataDir))
@@ -88,9 +94,22 @@ func ReadRecord(dataDir string) (Record, error) {
 		return r, err
 	}
 	if err := json.Unmarshal(b, &r); err != nil {
-		return r, fmt.Errorf("%s: %w", RecordPath(dataDir), err)
+		return Record{}, fmt.Errorf("%s is not a kura serve record: %w", RecordPath(dataDir), err)
+	}
+	if err := checkURL(r.URL); err != nil {
+		return Record{}, fmt.Errorf("%s: %w", RecordPath(dataDir), err)
 	}
 	return r, nil
+}
+
+// checkURL accepts the base URL of a server: http or https, a host, no
+// credentials (a record never holds a secret).
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return fmt.Errorf("server URL %q: want http:// or https:// with a host and no credentials", raw)
+	}
+	return nil
 }
 
 // RemoveRecord removes dataDir's discovery file if it is the one process
@@ -121,7 +140,7 @@ func Discover(ctx context.Context, dataDir string) (Record, error) {
 		return Record{}, ErrNotServed
 	case err != nil:
 		return Record{}, fmt.Errorf("%w (%v)", ErrNotServed, err)
-	case r.URL == "" || r.PID <= 0:
+	case r.PID <= 0:
 		return Record{}, fmt.Errorf("%w (%s names no server)", ErrNotServed, RecordPath(dataDir))
 	case !processAlive(r.PID):
 		return Record{}, fmt.Errorf("%w (the server of %s, process %d, is gone)", ErrNotServed, RecordPath(dataDir), r.PID)

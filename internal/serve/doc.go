@@ -4,8 +4,12 @@
 // what a long-running process needs around them:
 //
 //   - the discovery file DATA/serve.json ([Record]), written while the
-//     server listens and removed when it stops, through which other kura
-//     commands on the same data directory find it ([Discover]);
+//     server listens and removed when it stops, through which tools on the
+//     same machine find it ([Discover]: health checks, bench/serve). Other
+//     kura commands do not go through the server: they open the embedded
+//     store beside it, whose per-operation locking lets processes take
+//     turns, and the server sees what they commit (a collection they drop
+//     or replace is opened again on the next request);
 //   - feedback delivery to Langfuse in the background, after each rating
 //     and on a ticker, so that a slow Langfuse never holds a user's click;
 //   - an orderly shutdown: stop accepting connections, let running

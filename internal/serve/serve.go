@@ -124,12 +124,12 @@ func Run(ctx context.Context, o Options) (err error) {
 	cfg = srv.Config()
 	rec := record(a, ln, cfg)
 	if old, err := Discover(ctx, rec.DataDir); err == nil {
-		log.Warn("another kura serve already serves this data directory; other kura commands will now find this one",
+		log.Warn("another kura serve already serves this data directory; its discovery file now names this one",
 			"other_pid", old.PID, "other_url", old.URL)
 	}
 	if err := WriteRecord(a.DataDir(), rec); err != nil {
-		// Not fatal: other commands then open the store themselves.
-		log.Warn("cannot write the discovery file; other kura commands will not find this server", "error", err)
+		// Not fatal: only tools that look for the server read the file.
+		log.Warn("cannot write the discovery file; tools looking for this server will not find it", "error", err)
 	}
 	var removeOnce sync.Once
 	removeRecord := func() {
