@@ -273,9 +273,11 @@ func (c *Client) rank(qterms map[string]bool, docs []llm.Document) (ranked, all 
 
 // compose writes the chosen sentences (best first) as answer pieces:
 // grouped by source, the best sentence's source first, each source's
-// sentences in their order there, each followed by its source's marker
-// (a marker cites the statement before it, so one marker after a run of
-// sentences would cite only the last of them). With
+// sentences in their order there, each whole sentence followed by its
+// source's marker (a marker cites the statement before it, so one marker
+// after a run of sentences would cite only the last of them); a heading
+// or a line that a hard-wrapped text breaks mid-sentence gets none, and
+// the marker after the sentence's end covers it. With
 // limit, the whole stays within maxChars: the first sentence is clipped
 // to fit if need be, and what does not fit after it is left out.
 func (c *Client) compose(chosen []*sentence, question string, qterms map[string]bool, limit bool) []string {
@@ -299,9 +301,12 @@ func (c *Client) compose(chosen []*sentence, question string, qterms map[string]
 			topic = topicOf(g, question) // the best sentence's document
 		}
 		for i, s := range g {
-			sep, text, m := separator(prev, s), s.text, marker
+			sep, text, m := separator(prev, s), s.text, ""
 			if i == 0 && topic != "" {
 				text = topic + text
+			}
+			if i == len(g)-1 || endsSentence(s.text) {
+				m = marker
 			}
 			if room := c.maxChars - used - runeLen(sep) - runeLen(marker); limit && runeLen(text) > room {
 				if len(pieces) > 0 {
@@ -372,6 +377,13 @@ func separator(prev, s *sentence) string {
 		return " "
 	}
 	return "\n"
+}
+
+// endsSentence reports whether text ends with a sentence's final mark
+// (closing brackets and quotes after it allowed).
+func endsSentence(text string) bool {
+	last, _ := utf8.DecodeLastRuneInString(strings.TrimRight(text, "」』）)\"”’】]"))
+	return strings.ContainsRune("。！？．｡.!?", last)
 }
 
 // startsListItem reports whether text begins like an item of a list

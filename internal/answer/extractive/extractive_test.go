@@ -183,6 +183,19 @@ func TestEverySentenceCarriesItsMarker(t *testing.T) {
 	}
 }
 
+// A heading or a line broken mid-sentence carries no marker of its own:
+// the marker after the sentence's end covers it.
+func TestEndsSentence(t *testing.T) {
+	for text, want := range map[string]bool{
+		"GitOpsは手法です。": true, "It is.": true, "「そうです。」": true, "Really?": true,
+		"# ファイル形式": false, "に加えて、": false, "kura reads .txt and": false,
+	} {
+		if got := endsSentence(text); got != want {
+			t.Errorf("endsSentence(%q) = %v", text, got)
+		}
+	}
+}
+
 // A list item taken after a sentence starts a line of its own.
 func TestListItemStartsALine(t *testing.T) {
 	for _, tc := range []struct{ text string }{{"- GitOps uses Git"}, {"・GitOpsはGitを使う"}, {"2. GitOps uses Git"}} {
