@@ -204,7 +204,9 @@ func Assemble(hits []store.Hit, budget int) Assembly {
 		s := b.src
 		n := utf8.RuneCountInString(s.Text)
 		if n > left {
-			if left < minPartialChars {
+			// The best source is always given, cut if need be: a small
+			// budget must not look like a question nothing answers.
+			if left < minPartialChars && len(asm.Sources) > 0 {
 				asm.OverBudget++
 				continue
 			}

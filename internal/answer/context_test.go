@@ -148,6 +148,11 @@ func TestAssembleBudget(t *testing.T) {
 	if len(asm.Sources) != 2 || asm.OverBudget != 1 || asm.Sources[1].Text != "短い。" {
 		t.Fatalf("with 60 characters left the second source should be left out: %+v (over budget %d)", asm.Sources, asm.OverBudget)
 	}
+	// A budget smaller than the best source still gives that source, cut.
+	asm = Assemble(hits, 20)
+	if len(asm.Sources) != 1 || !asm.Sources[0].Truncated || asm.Chars > 20 || asm.Sources[0].Text == "" {
+		t.Fatalf("a 20-character budget: %+v (%d chars)", asm.Sources, asm.Chars)
+	}
 }
 
 // TestAssembleRestoresSplitDocuments splits documents with kura's
