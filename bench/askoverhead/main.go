@@ -10,6 +10,7 @@
 //
 //	go run ./bench/askoverhead                       # 100,000 rows, hybrid and bm25
 //	go run ./bench/askoverhead -data /tmp/ov -keep    # keep the collection for the next run
+//	go run ./bench/askoverhead -data /tmp/ov -keep -app   # the same through the application layer
 //
 // The collection is built like bench/search's: texts of 60–200 characters
 // made of JSQuAD sentences (seeded), hash-embedded (1,024 dims), a bigram
@@ -26,6 +27,15 @@
 //	prepare_p50_ms, prepare_p99_ms              of which sources + prompt (Timings.PrepareMS)
 //	piece_p50_us, piece_p99_us, piece_max_us    kura's time per streamed piece
 //	after_stream_p99_ms                         citations built after the last piece
+//
+// With -app the questions go through the application layer instead
+// (app.App.AskWith, as `kura ask --llm openai` runs them: history
+// recorded, tracing off) to an OpenAI-compatible endpoint on loopback
+// that notes when each request arrives and streams the same answer at
+// once. Before request then also holds the application layer's own work
+// and the OpenAI SDK building and sending the request; after_request is
+// the streamed answer received, citations checked and the answer
+// recorded (path "app+openai-http").
 package main
 
 import (
@@ -89,6 +99,7 @@ func main() {
 	queries := flag.String("queries", "../shared/eval/jsquad/dev-queries.jsonl", "questions")
 	dataDir := flag.String("data", "", "data directory (default: a temporary one)")
 	keep := flag.Bool("keep", false, "keep the data directory and reuse its collection next time")
+	viaApp := flag.Bool("app", false, "ask through the application layer and an OpenAI-compatible endpoint over HTTP, as `kura ask --llm openai` does")
 	flag.Parse()
 
 	ctx := context.Background()
@@ -107,7 +118,7 @@ func main() {
 	if err != nil {
 		fatalf("%v", err)
 	}
-	defer st.Close()
+	defer st.Close() // a second Close (after -app closed it) does nothing
 	emb, err := embed.New(embed.Config{Name: "hash"})
 	if err != nil {
 		fatalf("%v", err)
@@ -127,6 +138,15 @@ func main() {
 		fatalf("%v (pass -queries)", err)
 	}
 
+	if *viaApp {
+		// The application layer opens the store itself.
+		coll.Close()
+		st.Close()
+		if err := runApp(ctx, dir, base, qs, strings.Split(*types, ",")); err != nil {
+			fatalf("%v", err)
+		}
+		return
+	}
 	for _, typ := range strings.Split(*types, ",") {
 		mode, mmr, err := retrieve.ParseType(typ)
 		if err != nil {

@@ -6,6 +6,8 @@ import "sync/atomic"
 // through it. It reports whether slot was live. Deleting is O(1); the
 // memory is reclaimed by rebuilding (see the package documentation).
 func (x *Index) Delete(slot uint32) bool {
+	x.writers.RLock()
+	defer x.writers.RUnlock()
 	x.grow.RLock()
 	defer x.grow.RUnlock()
 	if int(slot) >= int(x.n.Load()) {

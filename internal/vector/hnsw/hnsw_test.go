@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 	"weak"
 
 	"github.com/kura-rag/kura/internal/vector"
@@ -218,5 +219,46 @@ func TestDroppedIndexIsFreed(t *testing.T) {
 	runtime.GC()
 	if w.Value() != nil {
 		t.Fatal("the index is still reachable after one GC: something the runtime holds points into it")
+	}
+}
+
+// TestSearchDuringGrowth: a search runs while the arrays are copied to
+// make room (for a large collection the copy takes seconds, and a search
+// that waited for it stalled a serving process), and an insert waits for
+// the copy instead of writing into arrays being copied.
+func TestSearchDuringGrowth(t *testing.T) {
+	all := vector.Clustered(11, 1200, dim)
+	base, queries := all[:1100*dim], all[1100*dim:]
+	x := New(Config{Dim: dim, Metric: vector.Cosine, M: 8, EfConstruction: 40})
+	x.Build(base[:dim*1024], 2) // exactly the first capacity
+	searched := make(chan []vector.Result, 1)
+	inserted := make(chan struct{})
+	copiedHook = func() {
+		copiedHook = nil
+		go func() { searched <- x.Search(queries[:dim], 5, SearchOptions{Ef: 20}) }()
+		select {
+		case res := <-searched:
+			if len(res) != 5 {
+				t.Errorf("a search during the copy found %d of 5", len(res))
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("a search waited for the copy")
+		}
+		// A concurrent writer must wait until the copies are in place.
+		go func() { x.Delete(3); close(inserted) }()
+		select {
+		case <-inserted:
+			t.Error("a delete ran during the copy")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	defer func() { copiedHook = nil }()
+	x.Build(base[dim*1024:dim*1100], 2)
+	<-inserted
+	if x.Len() != 1100 || !x.IsDeleted(3) {
+		t.Fatalf("Len %d (want 1100), slot 3 deleted %v", x.Len(), x.IsDeleted(3))
+	}
+	if r := meanRecall(x, base[:dim*1100], queries, vector.Cosine, 10, SearchOptions{Ef: 64}, nil); r < 0.9 {
+		t.Errorf("recall@10 after growing %.3f < 0.9", r)
 	}
 }

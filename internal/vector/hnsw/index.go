@@ -18,8 +18,9 @@
 // an insert sees either the old or the new neighbour — both are valid
 // nodes, because a node's vector and levels are written before its slot is
 // published in any list (the atomic store and load order them). Growing the
-// arrays takes the index's RWMutex exclusively; everything else holds it
-// shared.
+// arrays copies them while writers wait and searches go on, and takes the
+// index's RWMutex exclusively only to swap the copies in; everything else
+// holds it shared.
 //
 // # Deletes
 //
@@ -69,18 +70,21 @@ type Index struct {
 	sq   *sq8.Quantizer
 	seed uint64
 
-	// grow is held shared by every operation and exclusively to reallocate
-	// the arrays below.
-	grow   sync.RWMutex
-	vecs   []float32  // cap·dim, float vectors (nil with SQ8)
-	codes  []uint8    // cap·dim, SQ8 codes (nil without)
-	links0 []uint32   // cap·(m0+1): count, then neighbours
-	upper  [][]uint32 // per node: level·(m+1) words, levels 1..level
-	levels []uint8
-	locks  []sync.Mutex
-	dead   []uint32 // tombstone bits, accessed atomically
-	n      atomic.Uint32
-	ndead  atomic.Int64
+	// grow is held shared by every operation and exclusively to swap in
+	// the reallocated arrays below. writers is held shared by the
+	// operations that change the arrays (inserts, deletes) and exclusively
+	// by reserve while it copies them; it is always taken before grow.
+	writers sync.RWMutex
+	grow    sync.RWMutex
+	vecs    []float32  // cap·dim, float vectors (nil with SQ8)
+	codes   []uint8    // cap·dim, SQ8 codes (nil without)
+	links0  []uint32   // cap·(m0+1): count, then neighbours
+	upper   [][]uint32 // per node: level·(m+1) words, levels 1..level
+	levels  []uint8
+	locks   []sync.Mutex
+	dead    []uint32 // tombstone bits, accessed atomically
+	n       atomic.Uint32
+	ndead   atomic.Int64
 
 	// epMu guards the entry point and the top level.
 	epMu     sync.RWMutex
@@ -175,7 +179,15 @@ func (x *Index) ReadVectors(fn func(vec func(slot uint32) []float32)) {
 	})
 }
 
-// reserve makes room for n slots in total. Callers must not hold grow.
+// reserve makes room for n slots in total. Callers must hold neither
+// writers nor grow.
+//
+// The larger arrays are filled while searches go on (grow held shared):
+// for a large collection that is a copy of hundreds of megabytes, which
+// used to hold grow exclusively and stall every search of a serving
+// process for seconds. Writers, which would change the arrays under the
+// copy, wait for it on the writers lock; grow is taken exclusively only to
+// swap the copies in.
 func (x *Index) reserve(n int) {
 	x.grow.RLock()
 	ok := n <= len(x.levels)
@@ -183,31 +195,52 @@ func (x *Index) reserve(n int) {
 	if ok {
 		return
 	}
-	x.grow.Lock()
-	defer x.grow.Unlock()
+	x.writers.Lock()
+	defer x.writers.Unlock()
+	x.grow.RLock()
 	if n <= len(x.levels) {
+		x.grow.RUnlock()
 		return
 	}
 	c := max(n, len(x.levels)+len(x.levels)/2, 1024)
+	codes, vecs := x.codes, x.vecs
 	if x.sq != nil {
-		x.codes = growTo(x.codes, c*x.dim)
+		codes = growTo(x.codes, c*x.dim)
 	}
 	if x.sq == nil || x.vecs != nil {
-		x.vecs = growTo(x.vecs, c*x.dim)
+		vecs = growTo(x.vecs, c*x.dim)
 	}
-	x.links0 = growTo(x.links0, c*(x.m0+1))
-	x.upper = growTo(x.upper, c)
-	x.levels = growTo(x.levels, c)
-	locks := make([]sync.Mutex, c)
-	// Mutexes must not be copied while held; none is, under the exclusive
-	// grow lock.
-	x.locks = locks
-	x.dead = growTo(x.dead, (c+31)/32)
+	links0 := growTo(x.links0, c*(x.m0+1))
+	upper := growTo(x.upper, c)
+	levels := growTo(x.levels, c)
+	dead := growTo(x.dead, (c+31)/32)
+	if copiedHook != nil {
+		copiedHook()
+	}
+	x.grow.RUnlock()
+
+	x.grow.Lock()
+	defer x.grow.Unlock()
+	x.codes, x.vecs, x.links0, x.upper, x.levels, x.dead = codes, vecs, links0, upper, levels, dead
+	// New mutexes replace the old ones: none is held, as their holders
+	// are writers.
+	x.locks = make([]sync.Mutex, c)
 }
 
+// copiedHook, if set (by tests), runs when reserve has copied the arrays
+// and not yet swapped them in.
+var copiedHook func()
+
+// growTo returns s copied into a new slice of length n. It copies in
+// pieces: one copy of hundreds of megabytes is a single non-preemptible
+// memmove, which would hold up the runtime's stop-the-world phases (and
+// with them every goroutine) for as long as it runs.
 func growTo[T any](s []T, n int) []T {
+	const piece = 1 << 18
 	out := make([]T, n)
-	copy(out, s)
+	for i := 0; i < len(s); i += piece {
+		copy(out[i:], s[i:min(i+piece, len(s))])
+	}
 	return out
 }
 

@@ -32,9 +32,11 @@ func (x *Index) Build(vecs []float32, threads int) uint32 {
 	}
 	floats := x.sq != nil && base == 0
 	if floats {
+		x.writers.Lock()
 		x.grow.Lock()
 		x.vecs = make([]float32, 0)
 		x.grow.Unlock()
+		x.writers.Unlock()
 	}
 	x.reserve(int(base) + n)
 	var next atomic.Int64
@@ -63,15 +65,19 @@ func (x *Index) Build(vecs []float32, threads int) uint32 {
 	}
 	wg.Wait()
 	if floats {
+		x.writers.Lock()
 		x.grow.Lock()
 		x.vecs = nil
 		x.grow.Unlock()
+		x.writers.Unlock()
 	}
 	return base
 }
 
 // insert links slot, whose vector is v, into the graph.
 func (x *Index) insert(w *work, slot uint32, v []float32) {
+	x.writers.RLock()
+	defer x.writers.RUnlock()
 	x.grow.RLock()
 	defer x.grow.RUnlock()
 	o := int(slot) * x.dim
