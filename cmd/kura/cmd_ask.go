@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/kura-rag/kura/internal/api"
 	"github.com/kura-rag/kura/internal/app"
-	"github.com/kura-rag/kura/internal/llm"
 )
 
 type askOptions struct {
@@ -303,8 +301,6 @@ func askBatch(cmd *cobra.Command, a *app.App, in app.AskInput, file string, conc
 	if len(queries) == 0 {
 		return &usageError{fmt.Errorf("--queries %s has no usable questions", file)}
 	}
-	ctx, cancel := context.WithCancelCause(cmd.Context())
-	defer cancel(nil)
 	enc := newJSONEncoder(cmd.OutOrStdout())
 
 	// Answers are printed in file order as soon as all before them are.
@@ -313,63 +309,30 @@ func askBatch(cmd *cobra.Command, a *app.App, in app.AskInput, file string, conc
 	finished := make([]bool, len(queries))
 	printed, unanswered := 0, 0
 	var writeErr error
-	complete := func(i int, ans *api.Answer) {
-		mu.Lock()
-		defer mu.Unlock()
-		results[i], finished[i] = ans, true
-		for printed < len(queries) && finished[printed] {
-			if r := results[printed]; r != nil && writeErr == nil {
-				writeErr = enc.Encode(r)
+	err = a.AskBatch(cmd.Context(), app.AskBatchRequest{Questions: queries, Ask: in, Concurrency: concurrency,
+		OnAnswer: func(i int, ans api.Answer, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				unanswered++
+				fmt.Fprintf(stderr, "%s: question %s got no answer: %s\n", file, queries[i].ID, errorText(err))
+			case answerStatus(ans) != nil:
+				unanswered++
 			}
-			results[printed] = nil
-			printed++
-		}
-	}
-
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(concurrency, len(queries)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				q := queries[i]
-				qin := in
-				qin.Question, qin.QueryID = q.Query, q.ID
-				ans, err := a.AskWith(ctx, qin, nil)
-				if err != nil {
-					if stopsBatch(err) {
-						cancel(err)
-						complete(i, nil)
-						continue
-					}
-					mu.Lock()
-					unanswered++
-					fmt.Fprintf(stderr, "%s: question %s got no answer: %s\n", file, q.ID, errorText(err))
-					mu.Unlock()
-					complete(i, nil)
-					continue
-				}
-				if answerStatus(ans) != nil {
-					mu.Lock()
-					unanswered++
-					mu.Unlock()
-				}
-				complete(i, &ans)
+			if err == nil {
+				results[i] = &ans
 			}
-		}()
-	}
-feed:
-	for i := range queries {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
+			finished[i] = true
+			for printed < len(queries) && finished[printed] {
+				if r := results[printed]; r != nil && writeErr == nil {
+					writeErr = enc.Encode(r)
+				}
+				results[printed] = nil
+				printed++
+			}
+		}})
+	if err != nil {
 		return err
 	}
 	if writeErr != nil {
@@ -384,20 +347,4 @@ feed:
 		return &partialError{fmt.Sprintf("%s unanswered", plural(unanswered, "question"))}
 	}
 	return nil
-}
-
-// stopsBatch reports whether err would fail every question of a batch
-// alike, so that the batch stops at the first.
-func stopsBatch(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, llm.ErrAuth) {
-		return true
-	}
-	var ae *api.Error
-	if errors.As(err, &ae) {
-		switch ae.Code {
-		case api.CodeInvalidRequest, api.CodeNotFound, api.CodeConflict, api.CodeUnprocessable, api.CodeUnauthorized:
-			return true
-		}
-	}
-	return exitCode(err) == exitUsage
 }

@@ -171,7 +171,7 @@ func (c *chat) ask(ctx context.Context, question string) error {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, context.Canceled) || stopsBatch(err) {
+		if errors.Is(err, context.Canceled) || app.StopsBatch(err) || exitCode(err) == exitUsage {
 			return err
 		}
 		fmt.Fprintf(c.errw, "kura: %s\n", errorText(err))

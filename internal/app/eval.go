@@ -2,17 +2,12 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 	"time"
 
-	"github.com/kura-rag/kura/internal/answer"
 	"github.com/kura-rag/kura/internal/api"
 	"github.com/kura-rag/kura/internal/embed"
 	"github.com/kura-rag/kura/internal/eval"
-	"github.com/kura-rag/kura/internal/llm"
 )
 
 // EvalConfig is one search configuration of an evaluation.
@@ -182,74 +177,32 @@ func (a *App) EvalAnswers(ctx context.Context, req AnswerEvalRequest) (eval.Answ
 	if len(req.Queries) == 0 {
 		return eval.AnswerMetrics{}, api.Invalid("queries", "there are no questions to evaluate")
 	}
-	workers := req.Concurrency
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	questions := make([]api.BatchQuery, len(req.Queries))
+	for i, q := range req.Queries {
+		questions[i] = api.BatchQuery{ID: q.ID, Query: q.Query}
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	ask := req.Ask
+	ask.Standalone = true
 	judged := make([]eval.JudgedAnswer, len(req.Queries))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, len(req.Queries)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				q := req.Queries[i]
-				in := req.Ask
-				in.Question, in.QueryID, in.Standalone = q.Query, q.ID, true
-				ans, err := a.AskWith(ctx, in, nil)
-				if err != nil && stopsEval(err) {
-					cancel(err)
-					return
-				}
-				outcome := eval.AnswerOutcome{Failed: err != nil}
-				if err == nil {
-					outcome = eval.AnswerOutcome{
-						Text: ans.Answer, Citations: len(ans.Citations), RemovedCitations: ans.RemovedCitations,
-						NotFound: ans.NotFound, FirstToken: msDuration(ans.Timings.FirstTokenMS), Total: msDuration(ans.Timings.TotalMS),
-					}
-				}
-				judged[i] = eval.JudgeAnswer(q, outcome)
-				if req.OnAnswer != nil {
-					req.OnAnswer(q, ans, err)
+	err := a.AskBatch(ctx, AskBatchRequest{Questions: questions, Ask: ask, Concurrency: req.Concurrency,
+		OnAnswer: func(i int, ans api.Answer, err error) {
+			q := req.Queries[i]
+			outcome := eval.AnswerOutcome{Failed: err != nil}
+			if err == nil {
+				outcome = eval.AnswerOutcome{
+					Text: ans.Answer, Citations: len(ans.Citations), RemovedCitations: ans.RemovedCitations,
+					NotFound: ans.NotFound, FirstToken: msDuration(ans.Timings.FirstTokenMS), Total: msDuration(ans.Timings.TotalMS),
 				}
 			}
-		}()
-	}
-feed:
-	for i := range req.Queries {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
+			judged[i] = eval.JudgeAnswer(q, outcome)
+			if req.OnAnswer != nil {
+				req.OnAnswer(q, ans, err)
+			}
+		}})
+	if err != nil {
 		return eval.AnswerMetrics{}, err
 	}
 	return eval.AggregateAnswers(judged, req.MaxChars), nil
-}
-
-// stopsEval reports whether err would fail every question alike.
-func stopsEval(err error) bool {
-	var ae *api.Error
-	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return true
-	case errors.Is(err, llm.ErrAuth), errors.Is(err, llm.ErrConfig), errors.Is(err, llm.ErrUnsupportedOption),
-		errors.Is(err, answer.ErrConfig), errors.Is(err, answer.ErrPrompt):
-		return true
-	case errors.As(err, &ae):
-		switch ae.Code {
-		case api.CodeInvalidRequest, api.CodeNotFound, api.CodeConflict, api.CodeUnprocessable:
-			return true
-		}
-	}
-	return false
 }
 
 func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
