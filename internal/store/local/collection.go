@@ -48,6 +48,10 @@ type shared struct {
 	scanWorkers int // goroutines of an exact scan
 	noSnapshots bool
 	stats       derivedStats
+	// beforeSettle, if set (by tests), runs when a loaded or built state
+	// is about to be caught up, outside any lock: another store can then
+	// write, save snapshots and prune the log under it.
+	beforeSettle func()
 }
 
 // derivedStats count how the derived state came about, for tests.

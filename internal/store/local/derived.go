@@ -248,6 +248,9 @@ func (sh *shared) scanRows(ctx context.Context, row func(id int64, rv rowView) e
 // replay, then a last one under it, so that no write of this process falls
 // between the catch-up and the publication.
 func (sh *shared) settle(ctx context.Context, d derived, set func()) error {
+	if sh.beforeSettle != nil {
+		sh.beforeSettle()
+	}
 	for range 3 {
 		if sh.conn.fileGen() <= d.generation() {
 			break
