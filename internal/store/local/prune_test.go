@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -113,35 +115,76 @@ func pruned(t *testing.T, c *Collection) uint64 {
 // writer process saves newer snapshots and prunes the change log, every
 // time the reader is about to catch up. The log then no longer reaches
 // back to the reader's generation, which is not damage: the reader must
-// reload and find every row.
+// reload and find every row. Without snapshots on disk (deleted after the
+// pruning) the reader builds from the rows instead.
 func TestReaderBehindPrunedLog(t *testing.T) {
-	for i, k := range pruneKinds {
-		t.Run(k.name, func(t *testing.T) {
-			dir := t.TempDir()
-			w := newPruningWriter(t, dir, i)
-			r := mustOpen(t, openStore(t, dir, Options{ReadOnly: true}), "docs")
-			interfered := 0
-			r.sh.beforeSettle = func() {
-				if interfered < 4 {
+	for _, noSnapshots := range []bool{false, true} {
+		for i, k := range pruneKinds {
+			t.Run(fmt.Sprintf("%s/snapshots-deleted=%v", k.name, noSnapshots), func(t *testing.T) {
+				dir := t.TempDir()
+				w := newPruningWriter(t, dir, i)
+				r := mustOpen(t, openStore(t, dir, Options{ReadOnly: true}), "docs")
+				interfered := 0
+				r.sh.beforeSettle = func() {
+					if interfered == 4 {
+						return
+					}
 					interfered++
 					before := pruned(t, w.c)
 					w.advance()
 					if pruned(t, w.c) <= before {
 						t.Errorf("the writer did not prune the log (%d, then %d)", before, pruned(t, w.c))
 					}
+					if noSnapshots && interfered < 3 {
+						for _, f := range []string{vectorsFile, indexFile, textFile} {
+							os.Remove(filepath.Join(r.sh.dir, f))
+						}
+					}
 				}
-			}
-			n, err := k.query(t.Context(), r)
-			if err != nil {
-				t.Fatalf("search while the log is pruned (%d times): %v", interfered, err)
-			}
-			if n != w.rows {
-				t.Errorf("the reader found %d rows, the writer wrote %d", n, w.rows)
-			}
-			if interfered == 0 {
-				t.Error("the reader never loaded a state to catch up")
-			}
-		})
+				n, err := k.query(t.Context(), r)
+				if err != nil {
+					t.Fatalf("search while the log is pruned (%d times): %v", interfered, err)
+				}
+				if n != w.rows {
+					t.Errorf("the reader found %d rows, the writer wrote %d", n, w.rows)
+				}
+				// With a snapshot, the pinned reload succeeds at once; without,
+				// the reader builds and the writer prunes twice more (the
+				// second time keeping its snapshots).
+				want := map[bool]int{false: 1, true: 3}[noSnapshots]
+				if r.sh.stats.pinnedLoads != 1 || interfered != want {
+					t.Errorf("%d pinned reloads after %d prunings; want 1 after %d", r.sh.stats.pinnedLoads, interfered, want)
+				}
+			})
+		}
+	}
+}
+
+// TestBadChangeLogIsDamage: a change log key kura cannot have written is
+// reported as damage, not taken for a pruned log and retried.
+func TestBadChangeLogIsDamage(t *testing.T) {
+	dir := t.TempDir()
+	w := newPruningWriter(t, dir, 0)
+	r := mustOpen(t, openStore(t, dir, Options{ReadOnly: true}), "docs")
+	if _, err := pruneKinds[0].query(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	w.write(1)
+	w.c.sh.wmu.Lock()
+	db, err := w.c.sh.conn.acquire(t.Context(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketChanges).Put([]byte{0xff, 0xff, 0xff}, nil)
+	})
+	w.c.sh.conn.release()
+	w.c.sh.wmu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pruneKinds[0].query(t.Context(), r); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("search over a bad change log: %v, want ErrCorrupt", err)
 	}
 }
 
