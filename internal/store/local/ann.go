@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -551,10 +550,12 @@ func readANN(r io.Reader, s store.Schema, gen uint64) (*annIndex, error) {
 }
 
 // ensureANN makes the index ready (with the fields if withFields) and up
-// to date: from index.snap plus the changes logged since, or built from
-// the rows (then saved). An index marked stale is rebuilt aside while the
-// stale one keeps serving, and swapped in when it has caught up.
-func (sh *shared) ensureANN(ctx context.Context, withFields bool) (err error) {
+// to date, and returns it: from index.snap plus the changes logged since,
+// or built from the rows (then saved). An index marked stale is rebuilt
+// aside while the stale one keeps serving, and swapped in when it has
+// caught up. An index the catch-up had to drop (another process pruned
+// the log past it) is loaded again.
+func (sh *shared) ensureANN(ctx context.Context, withFields bool) (_ *annIndex, err error) {
 	defer sh.guard(&err)
 	current := func() *annIndex {
 		sh.mu.RLock()
@@ -562,36 +563,40 @@ func (sh *shared) ensureANN(ctx context.Context, withFields bool) (err error) {
 		return sh.ann
 	}
 	usable := func(a *annIndex) bool { return a != nil && (!withFields || a.hasFields()) }
-	if a := current(); !usable(a) || a.isStale() {
-		if a != nil && usable(a) {
-			// Stale but usable: rebuild without making this search wait.
-			if sh.buildMu.TryLock() {
-				go func() {
-					defer sh.buildMu.Unlock()
-					sh.loadANN(context.WithoutCancel(ctx), withFields)
-				}()
-			}
-		} else {
-			sh.buildMu.Lock()
-			err := func() error {
-				defer sh.buildMu.Unlock()
-				if a := current(); !usable(a) || a.isStale() {
-					return sh.loadANN(ctx, withFields)
+	for {
+		if a := current(); !usable(a) || a.isStale() {
+			if a != nil && usable(a) {
+				// Stale but usable: rebuild without making this search wait.
+				if sh.buildMu.TryLock() {
+					go func() {
+						defer sh.buildMu.Unlock()
+						sh.loadANN(context.WithoutCancel(ctx), withFields)
+					}()
 				}
-				return nil
-			}()
-			if err != nil {
-				return err
+			} else {
+				sh.buildMu.Lock()
+				err := func() error {
+					defer sh.buildMu.Unlock()
+					if a := current(); !usable(a) || a.isStale() {
+						return sh.loadANN(ctx, withFields)
+					}
+					return nil
+				}()
+				if err != nil {
+					return nil, err
+				}
 			}
 		}
+		if err := sh.catchUp(ctx); err != nil {
+			return nil, err
+		}
+		if a := current(); usable(a) {
+			return a, nil
+		}
+		if sh.isClosed() {
+			return nil, sh.errClosed()
+		}
 	}
-	return sh.catchUp(ctx)
-}
-
-func (a *annIndex) isStale() bool {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	return a.stale
 }
 
 // loadANN loads or builds the index (see ensureANN); sh.buildMu is held.
@@ -600,47 +605,35 @@ func (sh *shared) loadANN(ctx context.Context, withFields bool) (err error) {
 	sh.mu.RLock()
 	cur := sh.ann
 	sh.mu.RUnlock()
-	if cur != nil && !cur.isStale() && withFields && !cur.hasFields() {
-		// Add the fields to the published index, aside; see loadCache.
-		sh.wmu.Lock()
-		defer sh.wmu.Unlock()
-		f, err := sh.scanFields(ctx, cur.liveSlots)
+	if cur == nil || cur.isStale() || !withFields {
+		built, err := sh.loadDerived(ctx, loadSteps{
+			snapshot: func() derived {
+				if a := sh.loadANNSnapshot(); a != nil {
+					return a
+				}
+				return nil
+			},
+			build: func(ctx context.Context) (derived, error) {
+				a, err := sh.buildANN(ctx)
+				if err != nil {
+					return nil, err
+				}
+				return a, nil
+			},
+			rebuild: cur != nil,
+			prepare: func(ctx context.Context, d derived) error {
+				if !withFields {
+					return nil
+				}
+				a := d.(*annIndex)
+				f, err := sh.scanFields(ctx, a.liveSlots)
+				a.fields = append(f, make([]map[string]any, len(a.ids)-len(f))...)
+				return err
+			},
+			publish: func(d derived) { sh.ann = d.(*annIndex) },
+		})
 		if err != nil {
 			return err
-		}
-		cur.mu.Lock()
-		if len(f) <= len(cur.ids) {
-			cur.fields = append(f, make([]map[string]any, len(cur.ids)-len(f))...)
-		}
-		cur.mu.Unlock()
-		return nil
-	}
-	for attempt := 0; ; attempt++ {
-		built := false
-		var a *annIndex
-		if cur == nil {
-			a = sh.loadANNSnapshot()
-		}
-		if a == nil {
-			if a, err = sh.buildANN(ctx); err != nil {
-				return err
-			}
-			built = true
-		}
-		if withFields {
-			f, err := sh.scanFields(ctx, a.liveSlots)
-			if err != nil {
-				return err
-			}
-			a.fields = append(f, make([]map[string]any, len(a.ids)-len(f))...)
-		}
-		err := sh.settle(ctx, a, func() { sh.ann = a })
-		if errors.Is(err, errStale) && attempt == 0 {
-			cur = nil
-			continue
-		}
-		if err != nil {
-			return corruptIfBad(sh, err)
 		}
 		if built {
 			sh.stats.annBuilds++
@@ -650,8 +643,33 @@ func (sh *shared) loadANN(ctx context.Context, withFields bool) (err error) {
 		} else {
 			sh.stats.annLoads++
 		}
-		return nil
+		sh.mu.RLock()
+		cur = sh.ann
+		sh.mu.RUnlock()
+		if !withFields || cur == nil || cur.hasFields() {
+			return nil
+		}
+		// Reloaded pinned, which does not decode the fields: add them.
 	}
+	// Add the fields to the published index, aside; see loadCache.
+	sh.wmu.Lock()
+	defer sh.wmu.Unlock()
+	f, err := sh.scanFields(ctx, cur.liveSlots)
+	if err != nil {
+		return err
+	}
+	cur.mu.Lock()
+	if len(f) <= len(cur.ids) {
+		cur.fields = append(f, make([]map[string]any, len(cur.ids)-len(f))...)
+	}
+	cur.mu.Unlock()
+	return nil
+}
+
+func (a *annIndex) isStale() bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.stale
 }
 
 // liveSlots yields every live row id with its slot.

@@ -129,81 +129,85 @@ func (c *vcache) applyChanges(chs []change, upto uint64) error {
 }
 
 // ensureCache makes the vector cache ready (with the fields if
-// withFields) and up to date: loaded from vectors.snap, else built from
-// the rows (and then saved), aside while searches go on, then published.
-func (sh *shared) ensureCache(ctx context.Context, withFields bool) (err error) {
+// withFields) and up to date, and returns it: loaded from vectors.snap,
+// else built from the rows (and then saved), aside while searches go on,
+// then published. A cache the catch-up had to drop (another process
+// pruned the log past it) is loaded again.
+func (sh *shared) ensureCache(ctx context.Context, withFields bool) (_ *vcache, err error) {
 	defer sh.guard(&err)
-	ready := func() bool {
+	ready := func() *vcache {
 		sh.mu.RLock()
 		c := sh.cache
 		sh.mu.RUnlock()
-		return c != nil && (!withFields || c.hasFields())
+		if c != nil && (!withFields || c.hasFields()) {
+			return c
+		}
+		return nil
 	}
-	if !ready() {
-		sh.buildMu.Lock()
-		defer sh.buildMu.Unlock()
-		if !ready() {
-			if err := sh.loadCache(ctx, withFields); err != nil {
-				return err
+	for {
+		if ready() == nil {
+			err := func() error {
+				sh.buildMu.Lock()
+				defer sh.buildMu.Unlock()
+				if ready() == nil {
+					return sh.loadCache(ctx, withFields)
+				}
+				return nil
+			}()
+			if err != nil {
+				return nil, err
 			}
 		}
+		if err := sh.catchUp(ctx); err != nil {
+			return nil, err
+		}
+		if c := ready(); c != nil {
+			return c, nil
+		}
+		if sh.isClosed() {
+			return nil, sh.errClosed()
+		}
 	}
-	return sh.catchUp(ctx)
 }
 
+// loadCache publishes the cache, with the fields if withFields;
+// sh.buildMu is held.
 func (sh *shared) loadCache(ctx context.Context, withFields bool) error {
 	sh.mu.RLock()
 	c := sh.cache
 	sh.mu.RUnlock()
-	if c != nil {
-		// Published but without fields: decode them aside, under the
-		// writer lock so that no write of this process changes the cache
-		// meanwhile; searches go on.
-		sh.wmu.Lock()
-		defer sh.wmu.Unlock()
-		f, err := sh.scanFields(ctx, func(yield func(int64, int)) {
-			c.mu.RLock()
-			defer c.mu.RUnlock()
-			for i, id := range c.ids {
-				yield(id, i)
-			}
+	if c == nil {
+		built, err := sh.loadDerived(ctx, loadSteps{
+			snapshot: func() derived {
+				if c := sh.loadCacheSnapshot(); c != nil {
+					return c
+				}
+				return nil
+			},
+			build: func(ctx context.Context) (derived, error) {
+				c, err := sh.buildCache(ctx, withFields)
+				if err != nil {
+					return nil, err
+				}
+				return c, nil
+			},
+			prepare: func(ctx context.Context, d derived) error {
+				c := d.(*vcache)
+				if !withFields || c.fields != nil {
+					return nil
+				}
+				f, err := sh.scanFields(ctx, func(yield func(int64, int)) {
+					for i, id := range c.ids {
+						yield(id, i)
+					}
+				})
+				c.fields = f
+				return err
+			},
+			publish: func(d derived) { sh.cache = d.(*vcache) },
 		})
 		if err != nil {
 			return err
-		}
-		c.mu.Lock()
-		if len(f) == len(c.ids) {
-			c.fields = f
-		}
-		c.mu.Unlock()
-		return nil
-	}
-	for attempt := 0; ; attempt++ {
-		built := false
-		c := sh.loadCacheSnapshot()
-		if c == nil {
-			var err error
-			if c, err = sh.buildCache(ctx, withFields); err != nil {
-				return err
-			}
-			built = true
-		} else if withFields {
-			f, err := sh.scanFields(ctx, func(yield func(int64, int)) {
-				for i, id := range c.ids {
-					yield(id, i)
-				}
-			})
-			if err != nil {
-				return err
-			}
-			c.fields = f
-		}
-		err := sh.settle(ctx, c, func() { sh.cache = c })
-		if errors.Is(err, errStale) && attempt == 0 {
-			continue // the log was pruned meanwhile: build again
-		}
-		if err != nil {
-			return corruptIfBad(sh, err)
 		}
 		if built {
 			sh.wmu.Lock()
@@ -212,13 +216,41 @@ func (sh *shared) loadCache(ctx context.Context, withFields bool) error {
 		} else {
 			sh.stats.cacheLoads++
 		}
-		return nil
+		sh.mu.RLock()
+		c = sh.cache
+		sh.mu.RUnlock()
+		if !withFields || c == nil || c.hasFields() {
+			return nil
+		}
+		// Reloaded pinned, which does not decode the fields: add them.
 	}
+	// Published but without fields: decode them aside, under the writer
+	// lock so that no write of this process changes the cache meanwhile;
+	// searches go on.
+	sh.wmu.Lock()
+	defer sh.wmu.Unlock()
+	f, err := sh.scanFields(ctx, func(yield func(int64, int)) {
+		c.mu.RLock()
+		defer c.mu.RUnlock()
+		for i, id := range c.ids {
+			yield(id, i)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if len(f) == len(c.ids) {
+		c.fields = f
+	}
+	c.mu.Unlock()
+	return nil
 }
 
-// corruptIfBad wraps errors from decoding rows as ErrCorrupt.
+// corruptIfBad wraps errors from decoding rows or the change log as
+// ErrCorrupt.
 func corruptIfBad(sh *shared, err error) error {
-	if errors.Is(err, errBadRow) || errors.Is(err, errStale) {
+	if errors.Is(err, errBadRow) || errors.Is(err, errBadLog) {
 		return corrupt(sh.name, sh.path, err)
 	}
 	return err

@@ -48,11 +48,17 @@ type shared struct {
 	scanWorkers int // goroutines of an exact scan
 	noSnapshots bool
 	stats       derivedStats
+	// beforeSettle, if set (by tests), runs when a loaded or built state
+	// is about to be caught up, outside any lock: another store can then
+	// write, save snapshots and prune the log under it.
+	beforeSettle func()
 }
 
 // derivedStats count how the derived state came about, for tests.
 type derivedStats struct {
 	cacheLoads, annLoads, annBuilds, saves int
+	// pinnedLoads counts reloads after the log was pruned (reloadPinned).
+	pinnedLoads int
 }
 
 func (sh *shared) snapPath(name string) string { return filepath.Join(sh.dir, name) }
@@ -246,7 +252,7 @@ func (c *Collection) Upsert(ctx context.Context, rows []store.Row) (err error) {
 	// updates it instead of making it stale), and analyze the rows while
 	// the transaction runs and fsyncs, so analysis costs no extra latency
 	// unless it is the slower of the two.
-	if err := sh.ensureText(ctx); err != nil {
+	if _, err := sh.ensureText(ctx); err != nil {
 		return err
 	}
 	// terms is written by the analysis goroutine only, and read after it
@@ -313,27 +319,31 @@ func (sh *shared) write(ctx context.Context, op string, ids []int64, fn func(tx 
 	var gen uint64
 	var external []change
 	stale := false
-	err = db.Update(func(tx *bolt.Tx) error {
-		gen = uint64(tx.ID())
-		if len(ds) > 0 && minGen(ds) < gen-1 {
-			var err error
-			if external, err = changesSince(tx, minGen(ds)); errors.Is(err, errStale) {
-				stale = true
-			} else if err != nil {
+	err = func() error {
+		// Released even if bbolt panics on a damaged page (sh.guard
+		// recovers), so that the file can still be closed.
+		defer sh.conn.release()
+		return db.Update(func(tx *bolt.Tx) error {
+			gen = uint64(tx.ID())
+			if len(ds) > 0 && minGen(ds) < gen-1 {
+				var err error
+				if external, err = changesSince(tx, minGen(ds)); errors.Is(err, errStale) {
+					stale = true
+				} else if err != nil {
+					return err
+				}
+			}
+			b := buckets(tx)
+			n := readCounters(b.meta)
+			if err := fn(tx, b, &n); err != nil {
 				return err
 			}
-		}
-		b := buckets(tx)
-		n := readCounters(b.meta)
-		if err := fn(tx, b, &n); err != nil {
-			return err
-		}
-		if err := recordChanges(tx, ids, sh.pruneGen()); err != nil {
-			return err
-		}
-		return n.write(b.meta)
-	})
-	sh.conn.release()
+			if err := recordChanges(tx, ids, sh.pruneGen()); err != nil {
+				return err
+			}
+			return n.write(b.meta)
+		})
+	}()
 	if err != nil {
 		return sh.writeErr(op, err)
 	}
@@ -444,7 +454,7 @@ func (c *Collection) Delete(ctx context.Context, ids []int64) (err error) {
 		return ctx.Err()
 	}
 	sh := c.sh
-	if err := sh.ensureText(ctx); err != nil {
+	if _, err := sh.ensureText(ctx); err != nil {
 		return err
 	}
 	var deleted []int64

@@ -51,6 +51,9 @@ type derived interface {
 	applyChanges(chs []change, upto uint64) error
 }
 
+// errBadLog means the change log holds a key kura cannot have written.
+var errBadLog = errors.New("malformed change log")
+
 // changesSince reads the rows changed after generation from, up to tx, or
 // fails with errStale if the log no longer reaches back that far.
 func changesSince(tx *bolt.Tx, from uint64) ([]change, error) {
@@ -70,7 +73,7 @@ func changesSince(tx *bolt.Tx, from uint64) ([]change, error) {
 	c := b.Cursor()
 	for k, _ := c.Seek(binary.BigEndian.AppendUint64(nil, from+1)); k != nil; k, _ = c.Next() {
 		if len(k) != 16 {
-			return nil, fmt.Errorf("%w: bad change key %x", errStale, k)
+			return nil, fmt.Errorf("%w: bad change key %x", errBadLog, k)
 		}
 		id, gen := keyID(k[8:]), binary.BigEndian.Uint64(k)
 		if i, ok := at[id]; ok {
@@ -137,8 +140,8 @@ func (sh *shared) catchUp(ctx context.Context) error {
 // transaction and applied after it, so that no lock is held while, say,
 // HNSW links them. sh.wmu must be held if any of ds is published. If the
 // log no longer reaches back (another process saved newer snapshots and
-// pruned it), the published state is dropped and loaded again by the next
-// search.
+// pruned it), the published state is dropped, and the search that called
+// catchUp loads it again (see ensureCache).
 func (sh *shared) catchUpLocked(ctx context.Context, ds []derived) error {
 	if len(ds) == 0 {
 		return nil
@@ -156,7 +159,7 @@ func (sh *shared) catchUpLocked(ctx context.Context, ds []derived) error {
 		return nil
 	}
 	if err != nil || upto == from {
-		return err
+		return corruptIfBad(sh, err)
 	}
 	for _, d := range ds {
 		if err := d.applyChanges(chs, upto); err != nil {
@@ -243,11 +246,134 @@ func (sh *shared) scanRows(ctx context.Context, row func(id int64, rv rowView) e
 	}
 }
 
+// loadSteps are how one kind of derived state is loaded (loadDerived).
+type loadSteps struct {
+	// snapshot returns the state saved beside the file, or nil if there is
+	// none usable; it reads only the snapshot file.
+	snapshot func() derived
+	// build builds the state from the rows, chunk by chunk (scanRows).
+	build func(ctx context.Context) (derived, error)
+	// rebuild skips the snapshot at first: the published state is stale
+	// and the snapshot no better.
+	rebuild bool
+	// prepare, if set, completes a loaded or built state before it catches
+	// up (with the fields a filter needs); a pinned reload skips it.
+	prepare func(ctx context.Context, d derived) error
+	// publish makes d the state searches use; sh.mu is held.
+	publish func(d derived)
+}
+
+// loadDerived loads one kind of derived state — from its snapshot, else
+// built from the rows — brings it up to date (settle) and publishes it.
+// It reports whether the state was built from the rows.
+//
+// Catching up replays the change log from the state's generation, and
+// another process may prune the log meanwhile: it saves newer snapshots
+// and writes again, as a long ingest does every tenth of the BM25 index.
+// The log then no longer reaches back to the state (errStale), which is
+// not damage. The state is loaded again from the newest snapshot, this
+// time pinned (reloadPinned): the snapshot and the changes logged since
+// are read in one read transaction, during which no process can commit,
+// so none can prune. Without a usable snapshot it is built from the rows
+// again, from a generation at least as new as any pruning so far. So each
+// attempt that finds the log pruned starts from a newer generation than
+// the one before (the log is pruned only up to snapshots saved since); an
+// attempt that does not faces a log and snapshots that disagree, which is
+// reported as damage.
+func (sh *shared) loadDerived(ctx context.Context, s loadSteps) (built bool, err error) {
+	var lastStart uint64
+	for attempt := 0; ; attempt++ {
+		var d derived
+		if attempt == 0 && !s.rebuild {
+			d = sh.currentSnapshot(s)
+		} else if attempt > 0 {
+			done, err := sh.reloadPinned(ctx, s)
+			if done || (err != nil && !errors.Is(err, errStale)) {
+				return false, corruptIfBad(sh, err)
+			}
+			// No snapshot, or one the log does not reach: build.
+		}
+		built = d == nil
+		if built {
+			if d, err = s.build(ctx); err != nil {
+				return false, err
+			}
+		}
+		if s.prepare != nil {
+			if err := s.prepare(ctx, d); err != nil {
+				return false, err
+			}
+		}
+		start := d.generation()
+		err := sh.settle(ctx, d, func() { s.publish(d) })
+		if !errors.Is(err, errStale) {
+			return built, corruptIfBad(sh, err)
+		}
+		if attempt > 0 && start <= lastStart {
+			return false, corrupt(sh.name, sh.path, err)
+		}
+		lastStart = start
+	}
+}
+
+// currentSnapshot returns s's snapshot unless it is from the future (newer
+// than the file, as after rows.db alone was replaced), which no catch-up
+// can bring in step.
+func (sh *shared) currentSnapshot(s loadSteps) derived {
+	d := s.snapshot()
+	if d != nil && d.generation() > sh.conn.fileGen() {
+		return nil
+	}
+	return d
+}
+
+// reloadPinned loads s's snapshot and reads the changes logged since in
+// one read transaction, so that no other process can commit (and prune
+// the log) between the two, with sh.wmu held against this process's
+// writes; then it applies them, outside the transaction, and publishes the
+// state. Other processes' writes wait for the snapshot to be read. It
+// reports false if there is no snapshot, errStale if the log does not
+// reach back to it.
+func (sh *shared) reloadPinned(ctx context.Context, s loadSteps) (bool, error) {
+	sh.wmu.Lock()
+	defer sh.wmu.Unlock()
+	var d derived
+	var chs []change
+	var upto uint64
+	err := sh.view(ctx, func(tx *bolt.Tx) (err error) {
+		if d = s.snapshot(); d == nil {
+			return nil
+		}
+		upto = uint64(tx.ID())
+		chs, err = changesSince(tx, d.generation())
+		return err
+	})
+	if err != nil || d == nil {
+		return false, err
+	}
+	if upto > d.generation() {
+		if err := d.applyChanges(chs, upto); err != nil {
+			return false, err
+		}
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed {
+		return false, sh.errClosed()
+	}
+	s.publish(d)
+	sh.stats.pinnedLoads++
+	return true, nil
+}
+
 // settle brings an unpublished derived state d up to date and publishes it
 // with set: catch-ups without the writer lock while there is much to
 // replay, then a last one under it, so that no write of this process falls
 // between the catch-up and the publication.
 func (sh *shared) settle(ctx context.Context, d derived, set func()) error {
+	if sh.beforeSettle != nil {
+		sh.beforeSettle()
+	}
 	for range 3 {
 		if sh.conn.fileGen() <= d.generation() {
 			break

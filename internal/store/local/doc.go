@@ -129,8 +129,16 @@
 // in one short read transaction and applying them after it. A search that
 // finds a write or catch-up of its own process in progress does not wait:
 // it searches what is published, which that write brings up to date before
-// it returns. The log is pruned up to the oldest snapshot on disk; a state
-// the log no longer reaches back to is loaded again.
+// it returns. The log is pruned up to the oldest snapshot on disk, so a
+// state the log no longer reaches back to — another process saved newer
+// snapshots and wrote again, while this one loaded, built or held its
+// state — is not damage: it is loaded again from the newest snapshot,
+// pinned: the snapshot and the changes logged since are read in one read
+// transaction, during which no process can commit and so prune (writers
+// wait for that read); without a usable snapshot it is built from the
+// rows again. Every such retry starts from a newer generation than the
+// one before; only one that does not (a log and snapshots that disagree)
+// is reported as damage (loadDerived in derived.go).
 //
 // Builds happen aside: the rows are read in chunks of 4,096, each in its own
 // read transaction (so other processes keep writing), the new state catches

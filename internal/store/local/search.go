@@ -62,17 +62,11 @@ func (c *Collection) Search(ctx context.Context, req store.SearchRequest) (_ []s
 	if sh.schema.Index.Type != store.IndexFlat {
 		return sh.searchANN(ctx, q, req, expr, needFields, needText)
 	}
-	if err := sh.ensureCache(ctx, needFields); err != nil {
+	// The cache ensured is searched even if a concurrent change drops it
+	// meanwhile: it still reflects a committed state.
+	cache, err := sh.ensureCache(ctx, needFields)
+	if err != nil {
 		return nil, err
-	}
-	sh.mu.RLock()
-	cache, closed := sh.cache, sh.closed
-	sh.mu.RUnlock()
-	if closed {
-		return nil, sh.errClosed()
-	}
-	if cache == nil {
-		return nil, fmt.Errorf("collection %s: the vector cache was dropped by a concurrent change; search again", sh.name)
 	}
 	var tx *bolt.Tx
 	var txs txSet
@@ -212,17 +206,10 @@ func (sh *shared) hits(tx *bolt.Tx, top []scored, outputFields []string) ([]stor
 // searchANN answers a search of an IVF_FLAT or HNSW collection from its
 // index (see annIndex.search for when it scans exactly instead).
 func (sh *shared) searchANN(ctx context.Context, q []float32, req store.SearchRequest, expr *filter.Expr, needFields, needText bool) (_ []store.Hit, err error) {
-	if err := sh.ensureANN(ctx, needFields); err != nil {
+	// As in Search, the index ensured is searched even if dropped meanwhile.
+	a, err := sh.ensureANN(ctx, needFields)
+	if err != nil {
 		return nil, err
-	}
-	sh.mu.RLock()
-	a, closed := sh.ann, sh.closed
-	sh.mu.RUnlock()
-	if closed {
-		return nil, sh.errClosed()
-	}
-	if a == nil {
-		return nil, fmt.Errorf("collection %s: the index was dropped by a concurrent change; search again", sh.name)
 	}
 	var tx *bolt.Tx
 	var txs txSet

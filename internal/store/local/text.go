@@ -113,65 +113,89 @@ func analyzeAll(an lexical.Analyzer, texts []string) [][]string {
 }
 
 // ensureText loads the text index (from its snapshot, or by rebuilding it
-// from the rows, aside) unless it is loaded already, and brings it up to
-// date.
-func (sh *shared) ensureText(ctx context.Context) (err error) {
+// from the rows, aside) unless it is loaded already, brings it up to date
+// and returns it; nil for a collection without one. An index the catch-up
+// had to drop (another process pruned the log past it) is loaded again.
+func (sh *shared) ensureText(ctx context.Context) (_ *textIndex, err error) {
 	defer sh.guard(&err)
 	current := func() (*textIndex, bool) {
 		sh.mu.RLock()
 		defer sh.mu.RUnlock()
 		return sh.text, sh.closed
 	}
-	ti, closed := current()
-	if closed {
-		return sh.errClosed()
+	an, err := analyzerFor(sh.schema.Text)
+	if err != nil {
+		return nil, corrupt(sh.name, sh.path, fmt.Errorf("schema: %v", err))
 	}
-	if ti == nil {
-		an, err := analyzerFor(sh.schema.Text)
-		if err != nil {
-			return corrupt(sh.name, sh.path, fmt.Errorf("schema: %v", err))
+	if an == nil {
+		return nil, nil
+	}
+	for {
+		ti, closed := current()
+		if closed {
+			return nil, sh.errClosed()
 		}
-		if an == nil {
-			return nil
-		}
-		sh.buildMu.Lock()
-		defer sh.buildMu.Unlock()
-		if ti, _ = current(); ti == nil {
-			if err := sh.loadText(ctx, an); err != nil {
-				return err
+		if ti == nil {
+			err := func() error {
+				sh.buildMu.Lock()
+				defer sh.buildMu.Unlock()
+				if ti, _ := current(); ti == nil {
+					return sh.loadText(ctx, an)
+				}
+				return nil
+			}()
+			if err != nil {
+				return nil, err
 			}
 		}
+		if err := sh.catchUp(ctx); err != nil {
+			return nil, err
+		}
+		if ti, _ := current(); ti != nil {
+			return ti, nil
+		}
 	}
-	return sh.catchUp(ctx)
 }
 
 // loadText loads the snapshot or rebuilds the index, catches it up and
 // publishes it; sh.buildMu is held.
 func (sh *shared) loadText(ctx context.Context, an lexical.Analyzer) error {
-	for attempt := 0; ; attempt++ {
-		ti := &textIndex{an: an, fields: sh.schema.Text.Fields, path: sh.snapPath(textFile)}
-		if ti.idx = ti.load(); ti.idx == nil {
-			if err := sh.rebuildText(ctx, ti); err != nil {
-				return err
-			}
-		}
-		err := sh.settle(ctx, ti, func() { sh.text = ti })
-		if errors.Is(err, errStale) && attempt == 0 {
-			continue
-		}
-		if err != nil {
-			return corruptIfBad(sh, err)
-		}
-		sh.wmu.Lock()
-		defer sh.wmu.Unlock()
-		if ti.dirty && ti.idx.Len() > 0 {
-			// Best effort: a read-only directory or a full disk only means the
-			// next process rebuilds too. An empty index (a new collection) is
-			// not worth a file and an fsync; the first writer saves it.
-			_ = sh.saveText()
-		}
-		return nil
+	fresh := func() *textIndex {
+		return &textIndex{an: an, fields: sh.schema.Text.Fields, path: sh.snapPath(textFile)}
 	}
+	var ti *textIndex
+	_, err := sh.loadDerived(ctx, loadSteps{
+		snapshot: func() derived {
+			ti := fresh()
+			if ti.idx = ti.load(); ti.idx == nil {
+				return nil
+			}
+			return ti
+		},
+		build: func(ctx context.Context) (derived, error) {
+			ti := fresh()
+			if err := sh.rebuildText(ctx, ti); err != nil {
+				return nil, err
+			}
+			return ti, nil
+		},
+		publish: func(d derived) {
+			ti = d.(*textIndex)
+			sh.text = ti
+		},
+	})
+	if err != nil {
+		return err
+	}
+	sh.wmu.Lock()
+	defer sh.wmu.Unlock()
+	if ti.dirty && ti.idx.Len() > 0 {
+		// Best effort: a read-only directory or a full disk only means the
+		// next process rebuilds too. An empty index (a new collection) is
+		// not worth a file and an fsync; the first writer saves it.
+		_ = sh.saveText()
+	}
+	return nil
 }
 
 func (ti *textIndex) generation() uint64 {
@@ -428,17 +452,10 @@ func (c *Collection) TextSearch(ctx context.Context, req store.TextSearchRequest
 	if sh.schema.Text.Analyzer == noTextIndex {
 		return nil, store.Errorf(store.ErrUnsupported, "collection %s was created without a text index (analyzer none); use search type dense, or ingest into a new collection with an analyzer", sh.name)
 	}
-	if err := sh.ensureText(ctx); err != nil {
+	// As in Search, the index ensured is searched even if dropped meanwhile.
+	ti, err := sh.ensureText(ctx)
+	if err != nil {
 		return nil, err
-	}
-	sh.mu.RLock()
-	ti, closed := sh.text, sh.closed
-	sh.mu.RUnlock()
-	if closed {
-		return nil, sh.errClosed()
-	}
-	if ti == nil {
-		return nil, fmt.Errorf("collection %s: the BM25 index was dropped by a concurrent change; search again", sh.name)
 	}
 	var tx *bolt.Tx
 	if expr != nil || len(req.OutputFields) > 0 {
