@@ -9,15 +9,29 @@ import (
 // search vector) to nodes: with float vectors when the index has them
 // (always without SQ8, and during a bulk build with SQ8), else with the
 // SQ8 codes and the query prepared for them.
+//
+// It also resolves slots to blocks for the walk it serves, from the list of
+// blocks loaded when it was made: the list is reloaded only for a slot
+// beyond it (a node added since), instead of once per node.
 type distQ struct {
 	x      *Index
 	floats bool
 	f      []float32
 	z      *sq8.Query
+	blocks []*block
+}
+
+// node returns the block of slot u and u's index in it, as Index.node.
+func (d *distQ) node(u uint32) (*block, int) {
+	j := int(u >> blockShift)
+	if j >= len(d.blocks) {
+		d.blocks = *d.x.blocks.Load()
+	}
+	return d.blocks[j], int(u & blockMask)
 }
 
 func (d *distQ) dist(u uint32) float32 {
-	k, i := d.x.node(u)
+	k, i := d.node(u)
 	return d.distIn(k, i)
 }
 
@@ -55,7 +69,7 @@ func (x *Index) putWork(w *work) { x.work.Put(w) }
 
 // query prepares v as a query. Callers hold layout.
 func (x *Index) query(w *work, v []float32) distQ {
-	d := distQ{x: x, floats: x.floats, f: v}
+	d := distQ{x: x, floats: x.floats, f: v, blocks: *x.blocks.Load()}
 	if !x.floats {
 		x.sq.Prepare(&w.zq, x.cfg.Metric, v)
 		d.z = &w.zq
@@ -69,9 +83,9 @@ func (x *Index) query(w *work, v []float32) distQ {
 func (x *Index) nodeQuery(w *work, u uint32) distQ {
 	k, i := x.node(u)
 	if x.floats {
-		return distQ{x: x, floats: true, f: k.vec(i, x.dim)}
+		return distQ{x: x, floats: true, f: k.vec(i, x.dim), blocks: *x.blocks.Load()}
 	}
 	x.sq.Decode(k.code(i, x.dim), w.dec)
 	x.sq.Prepare(&w.zn, x.cfg.Metric, w.dec)
-	return distQ{x: x, f: w.dec, z: &w.zn}
+	return distQ{x: x, f: w.dec, z: &w.zn, blocks: *x.blocks.Load()}
 }

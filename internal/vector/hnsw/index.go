@@ -177,12 +177,16 @@ func (x *Index) ReadVectors(fn func(vec func(slot uint32) []float32)) {
 	x.layout.RLock()
 	defer x.layout.RUnlock()
 	floats, dim := x.floats, x.dim
+	blocks := *x.blocks.Load()
 	fn(func(slot uint32) []float32 {
 		if !floats {
 			return nil
 		}
-		k, i := x.node(slot)
-		return k.vec(i, dim)
+		j := int(slot >> blockShift)
+		if j >= len(blocks) {
+			blocks = *x.blocks.Load()
+		}
+		return blocks[j].vec(int(slot&blockMask), dim)
 	})
 }
 

@@ -71,7 +71,7 @@ func (x *Index) Search(q []float32, k int, o SearchOptions) []vector.Result {
 func (x *Index) greedy(dq *distQ, cur vector.Result, l int) vector.Result {
 	for changed := true; changed; {
 		changed = false
-		k, i := x.node(cur.Slot)
+		k, i := dq.node(cur.Slot)
 		if int(k.levels[i]) < l {
 			return cur
 		}
@@ -103,7 +103,7 @@ func (x *Index) searchLayer(w *work, vis *visitedSet, dq *distQ, ep vector.Resul
 	vis.visit(ep.Slot)
 	w.cand.Push(ep)
 	bound := float32(math.Inf(1))
-	if k, i := x.node(ep.Slot); ok(k, i, ep.Slot) {
+	if k, i := dq.node(ep.Slot); ok(k, i, ep.Slot) {
 		w.res.Push(ep)
 		bound = ep.Dist
 	}
@@ -112,7 +112,7 @@ func (x *Index) searchLayer(w *work, vis *visitedSet, dq *distQ, ep vector.Resul
 		if c.Dist > bound && w.res.Full() {
 			break
 		}
-		ck, ci := x.node(c.Slot)
+		ck, ci := dq.node(c.Slot)
 		if l > 0 && int(ck.levels[ci]) < l {
 			continue
 		}
@@ -123,7 +123,7 @@ func (x *Index) searchLayer(w *work, vis *visitedSet, dq *distQ, ep vector.Resul
 			if vis.visit(v) {
 				continue
 			}
-			k, i := x.node(v)
+			k, i := dq.node(v)
 			d := dq.distIn(k, i)
 			if !w.res.Full() || d < bound {
 				w.cand.Push(vector.Result{Slot: v, Dist: d})
