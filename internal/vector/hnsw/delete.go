@@ -6,14 +6,11 @@ import "sync/atomic"
 // through it. It reports whether slot was live. Deleting is O(1); the
 // memory is reclaimed by rebuilding (see the package documentation).
 func (x *Index) Delete(slot uint32) bool {
-	x.writers.RLock()
-	defer x.writers.RUnlock()
-	x.grow.RLock()
-	defer x.grow.RUnlock()
-	if int(slot) >= int(x.n.Load()) {
+	if int(slot) >= int(x.n.Load()) || int(slot) >= x.capacity() {
 		return false
 	}
-	word, bit := &x.dead[slot/32], uint32(1)<<(slot%32)
+	k, i := x.node(slot)
+	word, bit := &k.dead[i/32], uint32(1)<<(i%32)
 	for {
 		old := atomic.LoadUint32(word)
 		if old&bit != 0 {
@@ -28,7 +25,5 @@ func (x *Index) Delete(slot uint32) bool {
 
 // IsDeleted reports whether slot is a tombstone.
 func (x *Index) IsDeleted(slot uint32) bool {
-	x.grow.RLock()
-	defer x.grow.RUnlock()
 	return x.isDead(slot)
 }

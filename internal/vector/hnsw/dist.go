@@ -9,19 +9,40 @@ import (
 // search vector) to nodes: with float vectors when the index has them
 // (always without SQ8, and during a bulk build with SQ8), else with the
 // SQ8 codes and the query prepared for them.
+//
+// It also resolves slots to blocks for the walk it serves, from the list of
+// blocks loaded when it was made: the list is reloaded only for a slot
+// beyond it (a node added since), instead of once per node.
 type distQ struct {
-	x *Index
-	f []float32
-	z *sq8.Query
+	x      *Index
+	floats bool
+	f      []float32
+	z      *sq8.Query
+	blocks []*block
+}
+
+// node returns the block of slot u and u's index in it, as Index.node.
+func (d *distQ) node(u uint32) (*block, int) {
+	j := int(u >> blockShift)
+	if j >= len(d.blocks) {
+		d.blocks = *d.x.blocks.Load()
+	}
+	return d.blocks[j], int(u & blockMask)
 }
 
 func (d *distQ) dist(u uint32) float32 {
+	k, i := d.node(u)
+	return d.distIn(k, i)
+}
+
+// distIn is dist to the node at index i of block k, for callers that have
+// resolved the block already.
+func (d *distQ) distIn(k *block, i int) float32 {
 	x := d.x
-	o := int(u) * x.dim
-	if x.vecs != nil {
-		return x.cfg.Metric.Dist(d.f, x.vecs[o:o+x.dim:o+x.dim])
+	if d.floats {
+		return x.cfg.Metric.Dist(d.f, k.vec(i, x.dim))
 	}
-	return d.z.Dist(x.codes[o : o+x.dim : o+x.dim])
+	return d.z.Dist(k.code(i, x.dim))
 }
 
 // work is one goroutine's scratch space for an insert or a search, pooled
@@ -46,10 +67,10 @@ func (x *Index) getWork() *work {
 
 func (x *Index) putWork(w *work) { x.work.Put(w) }
 
-// query prepares v as a query.
+// query prepares v as a query. Callers hold layout.
 func (x *Index) query(w *work, v []float32) distQ {
-	d := distQ{x: x, f: v}
-	if x.vecs == nil {
+	d := distQ{x: x, floats: x.floats, f: v, blocks: *x.blocks.Load()}
+	if !x.floats {
 		x.sq.Prepare(&w.zq, x.cfg.Metric, v)
 		d.z = &w.zq
 	}
@@ -58,12 +79,13 @@ func (x *Index) query(w *work, v []float32) distQ {
 
 // nodeQuery prepares node u as a query, for neighbour selection, using the
 // second SQ8 scratch query so that it can coexist with the insert's own.
+// Callers hold layout.
 func (x *Index) nodeQuery(w *work, u uint32) distQ {
-	o := int(u) * x.dim
-	if x.vecs != nil {
-		return distQ{x: x, f: x.vecs[o : o+x.dim : o+x.dim]}
+	k, i := x.node(u)
+	if x.floats {
+		return distQ{x: x, floats: true, f: k.vec(i, x.dim), blocks: *x.blocks.Load()}
 	}
-	x.sq.Decode(x.codes[o:o+x.dim], w.dec)
+	x.sq.Decode(k.code(i, x.dim), w.dec)
 	x.sq.Prepare(&w.zn, x.cfg.Metric, w.dec)
-	return distQ{x: x, f: w.dec, z: &w.zn}
+	return distQ{x: x, f: w.dec, z: &w.zn, blocks: *x.blocks.Load()}
 }

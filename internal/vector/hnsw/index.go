@@ -2,13 +2,18 @@
 // Yashunin, 2016), the index behind kura's --index hnsw: approximate top-k
 // in a few hundred distance computations instead of one per row.
 //
-// The layout follows hnswlib's, which is what makes it fast: vectors in one
-// contiguous slice indexed by slot, level-0 neighbour lists in one flat
-// []uint32 (a count followed by up to 2·M slots per node), upper levels in a
-// small slice per node. The type is split by operation: index.go (state and
-// memory), insert.go (incremental and parallel build), search.go,
-// heuristic.go (neighbour selection), delete.go (tombstones) and persist.go
-// (snapshot format).
+// The per-node layout follows hnswlib's, which is what makes it fast: a
+// node's vector in a contiguous run of floats, its level-0 neighbour list in
+// a flat []uint32 (a count followed by up to 2·M slots), upper levels in a
+// small slice per node. Nodes are stored in blocks of 1,024 (block.go):
+// growing the index appends a block and never copies the existing ones, so
+// a collection of hundreds of megabytes grows by a few megabytes at a time
+// instead of by a copy of itself (and the garbage collection the copy set
+// off, which stalled a serving process for seconds). The type is split by
+// operation: index.go (state and memory), block.go (the block store),
+// insert.go (incremental and parallel build), search.go, heuristic.go
+// (neighbour selection), delete.go (tombstones) and persist.go (snapshot
+// format, the same flat arrays as before the blocks).
 //
 // # Concurrency
 //
@@ -17,10 +22,12 @@
 // load every list entry and count atomically, so a search that races with
 // an insert sees either the old or the new neighbour — both are valid
 // nodes, because a node's vector and levels are written before its slot is
-// published in any list (the atomic store and load order them). Growing the
-// arrays copies them while writers wait and searches go on, and takes the
-// index's RWMutex exclusively only to swap the copies in; everything else
-// holds it shared.
+// published in any list (the atomic store and load order them). The list
+// of blocks is replaced atomically by a longer one when the index grows,
+// and the slot is handed to its insert only after that, so a reader that
+// meets a slot in a neighbour list also finds its block. Every operation
+// holds the index's RWMutex shared; only a bulk build of an SQ8 index takes
+// it exclusively, to add and then drop the float vectors it links with.
 //
 // # Deletes
 //
@@ -70,21 +77,17 @@ type Index struct {
 	sq   *sq8.Quantizer
 	seed uint64
 
-	// grow is held shared by every operation and exclusively to swap in
-	// the reallocated arrays below. writers is held shared by the
-	// operations that change the arrays (inserts, deletes) and exclusively
-	// by reserve while it copies them; it is always taken before grow.
-	writers sync.RWMutex
-	grow    sync.RWMutex
-	vecs    []float32  // cap·dim, float vectors (nil with SQ8)
-	codes   []uint8    // cap·dim, SQ8 codes (nil without)
-	links0  []uint32   // cap·(m0+1): count, then neighbours
-	upper   [][]uint32 // per node: level·(m+1) words, levels 1..level
-	levels  []uint8
-	locks   []sync.Mutex
-	dead    []uint32 // tombstone bits, accessed atomically
-	n       atomic.Uint32
-	ndead   atomic.Int64
+	// layout is held shared by every operation that reads or writes
+	// nodes, and exclusively only to add or drop the float vectors of an
+	// SQ8 index around a bulk build (floats and every block's vecs).
+	layout sync.RWMutex
+	floats bool // blocks hold float vectors (always without SQ8)
+	// growMu serialises appending blocks; blocks is the current list of
+	// them, replaced (never changed) when it grows.
+	growMu sync.Mutex
+	blocks atomic.Pointer[[]*block]
+	n      atomic.Uint32
+	ndead  atomic.Int64
 
 	// epMu guards the entry point and the top level.
 	epMu     sync.RWMutex
@@ -117,10 +120,12 @@ func New(cfg Config) *Index {
 		ml:      1 / math.Log(float64(cfg.M)),
 		sq:      cfg.Quantizer,
 		seed:    cfg.Seed,
+		floats:  cfg.Quantizer == nil,
 		empty:   true,
 		visited: new(sync.Pool),
 		work:    new(sync.Pool),
 	}
+	x.blocks.Store(new([]*block))
 	return x
 }
 
@@ -139,11 +144,12 @@ func (x *Index) Quantized() bool { return x.sq != nil }
 // Bytes is the memory the index holds: vectors or codes, neighbour lists,
 // levels, locks and tombstones (capacity, not just length).
 func (x *Index) Bytes() int64 {
-	x.grow.RLock()
-	defer x.grow.RUnlock()
-	b := int64(4*cap(x.vecs) + cap(x.codes) + 4*cap(x.links0) + cap(x.levels) + 8*cap(x.locks) + 4*cap(x.dead) + 24*cap(x.upper))
-	for _, u := range x.upper {
-		b += int64(4 * cap(u))
+	x.layout.RLock()
+	defer x.layout.RUnlock()
+	blocks := *x.blocks.Load()
+	b := int64(8 * cap(blocks))
+	for _, k := range blocks {
+		b += k.bytes()
 	}
 	if x.sq != nil {
 		b += x.sq.Bytes()
@@ -152,114 +158,56 @@ func (x *Index) Bytes() int64 {
 }
 
 // Vector returns slot's float vector (nil with SQ8). The slice aliases the
-// index; do not modify it.
+// index; do not modify it. It stays valid: growing the index does not move
+// vectors.
 func (x *Index) Vector(slot uint32) []float32 {
-	if x.vecs == nil {
+	x.layout.RLock()
+	defer x.layout.RUnlock()
+	if !x.floats {
 		return nil
 	}
-	x.grow.RLock()
-	defer x.grow.RUnlock()
-	return x.vecs[int(slot)*x.dim : (int(slot)+1)*x.dim : (int(slot)+1)*x.dim]
+	k, i := x.node(slot)
+	return k.vec(i, x.dim)
 }
 
 // ReadVectors calls fn with a function that returns a slot's float vector
 // (nil with SQ8) without taking the index's lock for each call, as Vector
-// does: the arrays cannot be reallocated while fn runs (an insert that
-// must grow them waits). For scans of many vectors.
+// does. For scans of many vectors.
 func (x *Index) ReadVectors(fn func(vec func(slot uint32) []float32)) {
-	x.grow.RLock()
-	defer x.grow.RUnlock()
-	vecs, dim := x.vecs, x.dim
+	x.layout.RLock()
+	defer x.layout.RUnlock()
+	floats, dim := x.floats, x.dim
+	blocks := *x.blocks.Load()
 	fn(func(slot uint32) []float32 {
-		if vecs == nil {
+		if !floats {
 			return nil
 		}
-		o := int(slot) * dim
-		return vecs[o : o+dim : o+dim]
+		j := int(slot >> blockShift)
+		if j >= len(blocks) {
+			blocks = *x.blocks.Load()
+		}
+		return blocks[j].vec(int(slot&blockMask), dim)
 	})
 }
 
-// reserve makes room for n slots in total. Callers must hold neither
-// writers nor grow.
-//
-// The larger arrays are filled while searches go on (grow held shared):
-// for a large collection that is a copy of hundreds of megabytes, which
-// used to hold grow exclusively and stall every search of a serving
-// process for seconds. Writers, which would change the arrays under the
-// copy, wait for it on the writers lock; grow is taken exclusively only to
-// swap the copies in.
-func (x *Index) reserve(n int) {
-	x.grow.RLock()
-	ok := n <= len(x.levels)
-	x.grow.RUnlock()
-	if ok {
-		return
-	}
-	x.writers.Lock()
-	defer x.writers.Unlock()
-	x.grow.RLock()
-	if n <= len(x.levels) {
-		x.grow.RUnlock()
-		return
-	}
-	c := max(n, len(x.levels)+len(x.levels)/2, 1024)
-	codes, vecs := x.codes, x.vecs
-	if x.sq != nil {
-		codes = growTo(x.codes, c*x.dim)
-	}
-	if x.sq == nil || x.vecs != nil {
-		vecs = growTo(x.vecs, c*x.dim)
-	}
-	links0 := growTo(x.links0, c*(x.m0+1))
-	upper := growTo(x.upper, c)
-	levels := growTo(x.levels, c)
-	dead := growTo(x.dead, (c+31)/32)
-	if copiedHook != nil {
-		copiedHook()
-	}
-	x.grow.RUnlock()
-
-	x.grow.Lock()
-	defer x.grow.Unlock()
-	x.codes, x.vecs, x.links0, x.upper, x.levels, x.dead = codes, vecs, links0, upper, levels, dead
-	// New mutexes replace the old ones: none is held, as their holders
-	// are writers.
-	x.locks = make([]sync.Mutex, c)
-}
-
-// copiedHook, if set (by tests), runs when reserve has copied the arrays
-// and not yet swapped them in.
-var copiedHook func()
-
-// growTo returns s copied into a new slice of length n. It copies in
-// pieces: one copy of hundreds of megabytes is a single non-preemptible
-// memmove, which would hold up the runtime's stop-the-world phases (and
-// with them every goroutine) for as long as it runs.
-func growTo[T any](s []T, n int) []T {
-	const piece = 1 << 18
-	out := make([]T, n)
-	for i := 0; i < len(s); i += piece {
-		copy(out[i:], s[i:min(i+piece, len(s))])
-	}
-	return out
-}
-
-// Reserve makes room for n slots, so that a bulk build does not reallocate.
+// Reserve makes room for n slots, so that a bulk build does not allocate
+// block by block as it goes.
 func (x *Index) Reserve(n int) { x.reserve(n) }
-
-// list0 returns node u's level-0 list: count word then entries.
-func (x *Index) list0(u uint32) []uint32 {
-	b := int(u) * (x.m0 + 1)
-	return x.links0[b : b+x.m0+1 : b+x.m0+1]
-}
 
 // list returns node u's list at level l (count word then entries).
 func (x *Index) list(u uint32, l int) []uint32 {
+	k, i := x.node(u)
+	return x.listIn(k, i, l)
+}
+
+// listIn returns the list at level l of the node at index i of block k.
+func (x *Index) listIn(k *block, i, l int) []uint32 {
 	if l == 0 {
-		return x.list0(u)
+		b := i * (x.m0 + 1)
+		return k.links0[b : b+x.m0+1 : b+x.m0+1]
 	}
 	b := (l - 1) * (x.m + 1)
-	return x.upper[u][b : b+x.m+1 : b+x.m+1]
+	return k.upper[i][b : b+x.m+1 : b+x.m+1]
 }
 
 // maxConn is the list capacity at level l.
@@ -279,9 +227,4 @@ func (x *Index) level(slot uint32) int {
 	z ^= z >> 31
 	u := (float64(z>>11) + 0.5) / (1 << 53)
 	return min(int(-math.Log(u)*x.ml), 250)
-}
-
-// isDead reports whether slot is a tombstone.
-func (x *Index) isDead(slot uint32) bool {
-	return atomic.LoadUint32(&x.dead[slot/32])&(1<<(slot%32)) != 0
 }

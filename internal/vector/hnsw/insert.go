@@ -32,11 +32,7 @@ func (x *Index) Build(vecs []float32, threads int) uint32 {
 	}
 	floats := x.sq != nil && base == 0
 	if floats {
-		x.writers.Lock()
-		x.grow.Lock()
-		x.vecs = make([]float32, 0)
-		x.grow.Unlock()
-		x.writers.Unlock()
+		x.setFloats(true)
 	}
 	x.reserve(int(base) + n)
 	var next atomic.Int64
@@ -65,33 +61,41 @@ func (x *Index) Build(vecs []float32, threads int) uint32 {
 	}
 	wg.Wait()
 	if floats {
-		x.writers.Lock()
-		x.grow.Lock()
-		x.vecs = nil
-		x.grow.Unlock()
-		x.writers.Unlock()
+		x.setFloats(false)
 	}
 	return base
 }
 
+// setFloats gives every block of an SQ8 index float vectors, or drops them.
+// It waits for the operations in progress and holds up the others.
+func (x *Index) setFloats(on bool) {
+	x.layout.Lock()
+	defer x.layout.Unlock()
+	x.floats = on
+	for _, k := range *x.blocks.Load() {
+		k.vecs = nil
+		if on {
+			k.vecs = make([]float32, blockNodes*x.dim)
+		}
+	}
+}
+
 // insert links slot, whose vector is v, into the graph.
 func (x *Index) insert(w *work, slot uint32, v []float32) {
-	x.writers.RLock()
-	defer x.writers.RUnlock()
-	x.grow.RLock()
-	defer x.grow.RUnlock()
-	o := int(slot) * x.dim
+	x.layout.RLock()
+	defer x.layout.RUnlock()
+	k, i := x.node(slot)
 	if x.sq != nil {
-		x.sq.Encode(v, x.codes[o:o+x.dim])
+		x.sq.Encode(v, k.code(i, x.dim))
 	}
-	if x.vecs != nil {
-		copy(x.vecs[o:o+x.dim], v)
+	if x.floats {
+		copy(k.vec(i, x.dim), v)
 	}
 	L := x.level(slot)
 	if L > 0 {
-		x.upper[slot] = make([]uint32, L*(x.m+1))
+		k.upper[i] = make([]uint32, L*(x.m+1))
 	}
-	x.levels[slot] = uint8(L)
+	k.levels[i] = uint8(L)
 
 	x.epMu.RLock()
 	ep, maxL, empty := x.ep, x.maxLevel, x.empty
@@ -122,7 +126,7 @@ func (x *Index) insert(w *work, slot uint32, v []float32) {
 	for l := maxL; l > L; l-- {
 		cur = x.greedy(&dq, cur, l)
 	}
-	vis := x.getVisited(len(x.levels))
+	vis := x.getVisited(x.capacity())
 	defer x.putVisited(vis)
 	for l := min(L, maxL); l >= 0; l-- {
 		found := x.searchLayer(w, vis, &dq, cur, x.cfg.EfConstruction, l, nil, false)
@@ -130,13 +134,13 @@ func (x *Index) insert(w *work, slot uint32, v []float32) {
 		cands := w.tmp
 		vector.SortResults(cands)
 		sel := x.selectNeighbors(w, cands, x.m)
-		lst := x.list(slot, l)
-		x.locks[slot].Lock()
+		lst := x.listIn(k, i, l)
+		k.locks[i].Lock()
 		for j, s := range sel {
 			atomic.StoreUint32(&lst[1+j], s.Slot)
 		}
 		atomic.StoreUint32(&lst[0], uint32(len(sel)))
-		x.locks[slot].Unlock()
+		k.locks[i].Unlock()
 		// Copy: connect reuses w.sel for its own selection.
 		nbs := append(make([]vector.Result, 0, len(sel)), sel...)
 		for _, nb := range nbs {
@@ -149,9 +153,10 @@ func (x *Index) insert(w *work, slot uint32, v []float32) {
 // connect adds u to v's list at level l; d is their distance. A full list
 // is re-selected with the heuristic among its members and u.
 func (x *Index) connect(w *work, v, u uint32, d float32, l int) {
-	x.locks[v].Lock()
-	defer x.locks[v].Unlock()
-	lst := x.list(v, l)
+	k, i := x.node(v)
+	k.locks[i].Lock()
+	defer k.locks[i].Unlock()
+	lst := x.listIn(k, i, l)
 	cnt := int(lst[0])
 	for j := 1; j <= cnt; j++ {
 		if lst[j] == u {

@@ -35,8 +35,8 @@ func (x *Index) Search(q []float32, k int, o SearchOptions) []vector.Result {
 		ef = DefaultEf
 	}
 	ef = max(ef, k)
-	x.grow.RLock()
-	defer x.grow.RUnlock()
+	x.layout.RLock()
+	defer x.layout.RUnlock()
 	x.epMu.RLock()
 	ep, maxL, empty := x.ep, x.maxLevel, x.empty
 	x.epMu.RUnlock()
@@ -50,7 +50,7 @@ func (x *Index) Search(q []float32, k int, o SearchOptions) []vector.Result {
 	for l := maxL; l > 0; l-- {
 		cur = x.greedy(&dq, cur, l)
 	}
-	vis := x.getVisited(len(x.levels))
+	vis := x.getVisited(x.capacity())
 	found := x.searchLayer(w, vis, &dq, cur, ef, 0, o.Accept, true)
 	x.putVisited(vis)
 	res := append([]vector.Result(nil), found...)
@@ -71,10 +71,11 @@ func (x *Index) Search(q []float32, k int, o SearchOptions) []vector.Result {
 func (x *Index) greedy(dq *distQ, cur vector.Result, l int) vector.Result {
 	for changed := true; changed; {
 		changed = false
-		if int(x.levels[cur.Slot]) < l {
+		k, i := dq.node(cur.Slot)
+		if int(k.levels[i]) < l {
 			return cur
 		}
-		lst := x.list(cur.Slot, l)
+		lst := x.listIn(k, i, l)
 		cnt := int(atomic.LoadUint32(&lst[0]))
 		for j := 1; j <= cnt; j++ {
 			v := atomic.LoadUint32(&lst[j])
@@ -91,18 +92,18 @@ func (x *Index) greedy(dq *distQ, cur vector.Result, l int) vector.Result {
 // and nodes accept rejects are walked through but not returned. The result
 // aliases w.res.
 func (x *Index) searchLayer(w *work, vis *visitedSet, dq *distQ, ep vector.Result, ef, l int, accept func(uint32) bool, live bool) []vector.Result {
-	ok := func(u uint32) bool {
+	ok := func(k *block, i int, u uint32) bool {
 		if !live {
 			return true
 		}
-		return !x.isDead(u) && (accept == nil || accept(u))
+		return !k.isDead(i) && (accept == nil || accept(u))
 	}
 	w.cand.H = w.cand.H[:0]
 	w.res = vector.MaxHeap{K: ef, H: w.res.H[:0]}
 	vis.visit(ep.Slot)
 	w.cand.Push(ep)
 	bound := float32(math.Inf(1))
-	if ok(ep.Slot) {
+	if k, i := dq.node(ep.Slot); ok(k, i, ep.Slot) {
 		w.res.Push(ep)
 		bound = ep.Dist
 	}
@@ -111,20 +112,22 @@ func (x *Index) searchLayer(w *work, vis *visitedSet, dq *distQ, ep vector.Resul
 		if c.Dist > bound && w.res.Full() {
 			break
 		}
-		if l > 0 && int(x.levels[c.Slot]) < l {
+		ck, ci := dq.node(c.Slot)
+		if l > 0 && int(ck.levels[ci]) < l {
 			continue
 		}
-		lst := x.list(c.Slot, l)
+		lst := x.listIn(ck, ci, l)
 		cnt := int(atomic.LoadUint32(&lst[0]))
 		for j := 1; j <= cnt; j++ {
 			v := atomic.LoadUint32(&lst[j])
 			if vis.visit(v) {
 				continue
 			}
-			d := dq.dist(v)
+			k, i := dq.node(v)
+			d := dq.distIn(k, i)
 			if !w.res.Full() || d < bound {
 				w.cand.Push(vector.Result{Slot: v, Dist: d})
-				if ok(v) {
+				if ok(k, i, v) {
 					w.res.Offer(vector.Result{Slot: v, Dist: d})
 					bound = w.res.Worst().Dist
 				}

@@ -28,11 +28,23 @@ func (x *Index) getVisited(n int) *visitedSet {
 
 func (x *Index) putVisited(v *visitedSet) { x.visited.Put(v) }
 
-// visit marks u and reports whether it was already marked.
+// visit marks u and reports whether it was already marked. The set was
+// sized for the index when the search began; nodes added since may lie
+// beyond it.
 func (v *visitedSet) visit(u uint32) bool {
+	if int(u) >= len(v.marks) {
+		v.extend(int(u) + 1)
+	}
 	if v.marks[u] == v.epoch {
 		return true
 	}
 	v.marks[u] = v.epoch
 	return false
+}
+
+// extend makes room for n nodes, keeping the marks of this search.
+func (v *visitedSet) extend(n int) {
+	marks := make([]uint16, n+n/4)
+	copy(marks, v.marks)
+	v.marks = marks
 }
