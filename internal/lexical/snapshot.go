@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"slices"
 )
 
@@ -180,6 +181,8 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 	x.terms = make([]string, 0, nterms)
 	x.post = make([][]posting, 0, nterms)
 	x.df = make([]uint32, 0, nterms)
+	x.maxTF = make([]uint32, 0, nterms)
+	x.minLen = make([]uint32, 0, nterms)
 	// Postings are carved out of large slabs rather than allocated per
 	// term: a vocabulary of hundreds of thousands of terms would otherwise
 	// cost as many allocations. Each term's slice is capped at its length,
@@ -202,6 +205,7 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 		ps := slab[:np:np]
 		slab = slab[np:]
 		slot := uint64(0)
+		mtf, mlen := uint32(0), uint32(math.MaxUint32)
 		for i := range ps {
 			slot += uv()
 			tf := uv()
@@ -209,7 +213,10 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 				return nil, nil, bad("postings")
 			}
 			ps[i] = posting{slot: uint32(slot), tf: uint32(tf)}
+			mtf, mlen = max(mtf, ps[i].tf), min(mlen, x.docs[slot].len)
 		}
+		x.maxTF = append(x.maxTF, mtf)
+		x.minLen = append(x.minLen, mlen)
 		x.post = append(x.post, ps)
 		x.df = append(x.df, uint32(np))
 		if np > 0 {
