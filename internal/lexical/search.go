@@ -2,7 +2,9 @@ package lexical
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -42,6 +44,11 @@ import (
 // above); float32's rounding is 6e-8 per operation.
 const boundSlack = 1e-6
 
+// lookupCost is about what looking a term up for one document costs
+// against scoring one posting; it decides when to stop scoring term at a
+// time (see Search).
+const lookupCost = 32
+
 // Scored is a document id with its score (see [Index.Search]).
 type Scored struct {
 	ID    int64
@@ -51,8 +58,10 @@ type Scored struct {
 type searchScratch struct {
 	score   []float32 // by slot: partial sums, zero between searches
 	touched []uint32  // slots with a partial sum
+	factor  []float32 // by touched slot: its specificity weighting
 	accept  []uint8   // by slot: accept's answer (acceptYes/acceptNo), zero between searches
 	cands   []uint32
+	bits    []uint64 // by slot, the candidates; zero between searches
 	terms   []queryTerm
 	order   []int
 	heap    []float64
@@ -152,10 +161,14 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 	if cap(sc.score) < len(x.docs) {
 		sc.score = make([]float32, len(x.docs))
 	}
+	if cap(sc.factor) < len(x.docs) {
+		sc.factor = make([]float32, len(x.docs))
+	}
 	if cap(sc.accept) < len(x.docs) {
 		sc.accept = make([]uint8, len(x.docs))
 	}
 	acc := sc.score[:len(x.docs)]
+	factor := sc.factor[:len(x.docs)] // by touched slot: its weighting, widened
 	memo := sc.accept[:len(x.docs)]
 	touched := sc.touched[:0]
 	defer func() {
@@ -176,25 +189,32 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 		}
 		return memo[d] == acceptYes
 	}
+	// upper and lower bound a touched document's final score from its
+	// partial sum; more is the bounds of the terms it may still get.
+	upper := func(d uint32, more float64) float64 { return float64(acc[d])*float64(factor[d])*slack + more }
+	lower := func(d uint32) float64 { return float64(acc[d]) * float64(factor[d]) / (slack * slack) }
 	// kth is the k-th largest lower bound of a final score among the
-	// accepted documents of slots, or 0 if fewer than k are accepted.
+	// accepted documents of slots, or 0 if fewer than k are accepted: no
+	// document whose upper bound is below it can enter the top k.
+	lbs := sc.heap[:0]
+	defer func() { sc.heap = lbs[:0] }()
+	kthWork := 0
 	kth := func(slots []uint32) float64 {
-		h := sc.heap[:0]
-		defer func() { sc.heap = h[:0] }()
+		kthWork += len(slots)
+		lbs = lbs[:0]
 		for _, d := range slots {
-			lb := float64(acc[d]) * s.docFactor(d) / slack
-			if len(h) == k && lb <= h[0] {
+			lb := lower(d)
+			if len(lbs) == k && lb <= lbs[0] {
 				continue
 			}
-			if !accepted(d) {
-				continue
+			if accepted(d) {
+				lbs = pushFloat(lbs, lb, k)
 			}
-			h = pushFloat(h, lb, k)
 		}
-		if len(h) < k {
+		if len(lbs) < k {
 			return 0
 		}
-		return h[0]
+		return lbs[0]
 	}
 
 	// Terms by decreasing bound; left[j] is the sum of the bounds from
@@ -220,22 +240,52 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 		leftPostings[j] = leftPostings[j+1] + len(terms[order[j]].ps)
 	}
 
-	// Term at a time until the terms left cannot bring in a new document.
+	// Term at a time, largest bound first. Once the terms left cannot
+	// bring a new document into the top k (left[j] < theta), they only
+	// add to the documents already touched, and a touched document is
+	// dropped (its sum zeroed) as soon as it cannot reach the k-th score
+	// either; once few are left, the rest is done document by document
+	// below. Each check is a pass over the touched documents, made only
+	// when that costs less than the postings left and than those scanned
+	// since the last check (so checks at most double the work).
 	theta := 0.0
+	closed := false // no new document can enter
 	j := 0
+	since := 0 // postings scanned since the last check
 	for ; j < len(order); j++ {
-		if j > 0 && left[j] >= theta && len(touched) <= leftPostings[j] {
-			// Finding the k-th score costs a pass over the touched
-			// documents: worth it only when fewer than the postings left.
-			theta = kth(touched)
-		}
-		if left[j] < theta {
-			break
+		if j > 0 && len(touched) <= min(since, leftPostings[j]) {
+			since = 0
+			if left[j] >= theta {
+				theta = kth(touched)
+			}
+			if closed = left[j] < theta; closed {
+				kept := touched[:0]
+				for _, d := range touched {
+					if upper(d, left[j]) >= theta {
+						kept = append(kept, d)
+					} else {
+						acc[d], memo[d] = 0, 0
+					}
+				}
+				touched = kept
+				if len(touched)*lookupCost <= leftPostings[j] {
+					break
+				}
+			}
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		t := &terms[order[j]]
+		since += len(t.ps)
+		if closed {
+			for _, ps := range t.ps {
+				if acc[ps.slot] != 0 {
+					acc[ps.slot] += s.part(t.w, ps.tf, x.docs[ps.slot].len)
+				}
+			}
+			continue
+		}
 		for _, ps := range t.ps {
 			d := &x.docs[ps.slot]
 			if d.dead {
@@ -243,54 +293,87 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 			}
 			if acc[ps.slot] == 0 {
 				touched = append(touched, ps.slot)
+				factor[ps.slot] = float32(s.docFactor(ps.slot))
 			}
 			acc[ps.slot] += s.part(t.w, ps.tf, d.len)
 		}
 	}
 
 	// The candidates: touched, accepted documents that may still reach
-	// the k-th score, in slot order for merging with the postings.
+	// the k-th score, in slot order (through a bitmap, cheaper than a
+	// sort) to walk the postings left.
 	if j == len(order) {
 		theta = kth(touched)
 	}
-	cands := sc.cands[:0]
+	if words := (len(x.docs) + 63) / 64; cap(sc.bits) < words {
+		sc.bits = make([]uint64, words)
+	}
+	marks := sc.bits[:(len(x.docs)+63)/64]
 	for i, d := range touched {
 		if i&4095 == 4095 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		if float64(acc[d])*s.docFactor(d)*slack+left[j] >= theta && accepted(d) {
-			cands = append(cands, d)
+		if upper(d, left[j]) >= theta && accepted(d) {
+			marks[d/64] |= 1 << (d % 64)
 		}
 	}
-	slices.Sort(cands)
-	cands = slices.Compact(cands)
+	cands := sc.cands[:0]
 	defer func() { sc.cands = cands[:0] }()
-	for ; j < len(order); j++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	for w, word := range marks {
+		for word != 0 {
+			cands = append(cands, uint32(w*64+bits.TrailingZeros64(word)))
+			word &= word - 1
 		}
-		t := &terms[order[j]]
-		pos := 0
-		for _, d := range cands {
-			if pos = seek(t.ps, pos, d); pos == len(t.ps) {
-				break
-			}
-			if t.ps[pos].slot == d {
-				acc[d] += s.part(t.w, t.ps[pos].tf, x.docs[d].len)
-			}
-		}
-		theta = max(theta, kth(cands))
+		marks[w] = 0
+	}
+
+	// Document at a time over the terms left, largest bound first,
+	// dropping a document as soon as its bound falls below the k-th
+	// score; a document that gets through all of them raises that score.
+	if rest := order[j:]; len(rest) > 0 {
+		pos := make([]int, len(rest))
+		lbs = lbs[:0]
 		kept := cands[:0]
-		for _, d := range cands {
-			if float64(acc[d])*s.docFactor(d)*slack+left[j+1] >= theta {
-				kept = append(kept, d)
+		for ci, d := range cands {
+			if ci&1023 == 1023 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			dlen := x.docs[d].len
+			i := 0
+			for ; i < len(rest) && upper(d, left[j+i]) >= theta; i++ {
+				t := &terms[rest[i]]
+				pos[i] = seek(t.ps, pos[i], d)
+				if pos[i] < len(t.ps) && t.ps[pos[i]].slot == d {
+					acc[d] += s.part(t.w, t.ps[pos[i]].tf, dlen)
+				}
+			}
+			if i < len(rest) {
+				continue
+			}
+			kept = append(kept, d)
+			if lb := lower(d); len(lbs) < k || lb > lbs[0] {
+				lbs = pushFloat(lbs, lb, k)
+				if len(lbs) == k {
+					theta = max(theta, lbs[0])
+				}
 			}
 		}
 		cands = kept
 	}
-
+	kept := cands[:0]
+	for _, d := range cands {
+		if upper(d, 0) >= theta {
+			kept = append(kept, d)
+		}
+	}
+	cands = kept
+	if debugPrune != nil {
+		debugPrune(fmt.Sprintf("terms %d stop %d scanned %d of %d theta %.2f touched %d cands %d kthwork %d", len(order), j, leftPostings[0]-leftPostings[j], leftPostings[0], theta, len(touched), len(cands), kthWork))
+	}
 	// The survivors, scored exactly as the exhaustive scoring would.
 	h := minHeap(make([]Scored, 0, min(k, len(cands))))
 	for _, d := range cands {
@@ -466,4 +549,14 @@ func (h *minHeap) offer(c Scored, k int) {
 		t[i], t[m] = t[m], t[i]
 		i = m
 	}
+}
+
+var debugPrune func(string)
+
+func boundsOf(terms []queryTerm, order []int) string {
+	var b []string
+	for _, i := range order {
+		b = append(b, fmt.Sprintf("%.1f/%d", terms[i].bound, len(terms[i].ps)))
+	}
+	return fmt.Sprint(b)
 }
