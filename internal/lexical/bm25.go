@@ -77,6 +77,7 @@ type Index struct {
 	minLen []uint32
 
 	docs     []docEntry // by slot
+	lens     []uint32   // by slot, docs[slot].len: Search reads lengths from this compact copy, not the larger entries
 	slot     map[int64]uint32
 	live     int
 	totalLen uint64
@@ -192,6 +193,7 @@ func (x *Index) Add(id int64, terms []string) {
 		d.terms = nil // built with the others on the first Remove
 	}
 	x.docs = append(x.docs, d)
+	x.lens = append(x.lens, d.len)
 	x.slot[id] = s
 	x.live++
 	x.totalLen += uint64(d.len)
@@ -326,6 +328,10 @@ func (x *Index) compact() {
 		slices.Sort(docs[i].terms)
 	}
 	x.docs, x.terms, x.post, x.df, x.termID = docs, terms, post, df, termID
+	x.lens = make([]uint32, len(docs))
+	for i, d := range docs {
+		x.lens[i] = d.len
+	}
 	x.maxTF, x.minLen = maxTF, minLen
 	x.count = make([]uint32, len(terms))
 	x.vocab = len(terms)

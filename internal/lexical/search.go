@@ -248,6 +248,8 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 	// below. Each check is a pass over the touched documents, made only
 	// when that costs less than the postings left and than those scanned
 	// since the last check (so checks at most double the work).
+	anyDead := x.live != len(x.docs)
+	lens := x.lens[:len(x.docs)]
 	theta := 0.0
 	closed := false // no new document can enter
 	j := 0
@@ -281,21 +283,20 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 		if closed {
 			for _, ps := range t.ps {
 				if acc[ps.slot] != 0 {
-					acc[ps.slot] += s.part(t.w, ps.tf, x.docs[ps.slot].len)
+					acc[ps.slot] += s.part(t.w, ps.tf, lens[ps.slot])
 				}
 			}
 			continue
 		}
 		for _, ps := range t.ps {
-			d := &x.docs[ps.slot]
-			if d.dead {
+			if anyDead && x.docs[ps.slot].dead {
 				continue
 			}
 			if acc[ps.slot] == 0 {
 				touched = append(touched, ps.slot)
 				factor[ps.slot] = float32(s.docFactor(ps.slot))
 			}
-			acc[ps.slot] += s.part(t.w, ps.tf, d.len)
+			acc[ps.slot] += s.part(t.w, ps.tf, lens[ps.slot])
 		}
 	}
 
@@ -342,7 +343,7 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 					return nil, err
 				}
 			}
-			dlen := x.docs[d].len
+			dlen := lens[d]
 			i := 0
 			for ; i < len(rest) && upper(d, left[j+i]) >= theta; i++ {
 				t := &terms[rest[i]]
@@ -435,7 +436,7 @@ func (s *scorer) docFactor(d uint32) float64 {
 // order, then weighted.
 func (s *scorer) exact(terms []queryTerm, d uint32) float32 {
 	var sum float32
-	dlen := s.x.docs[d].len
+	dlen := s.x.lens[d]
 	for i := range terms {
 		ps := terms[i].ps
 		if j := seek(ps, 0, d); j < len(ps) && ps[j].slot == d {

@@ -157,6 +157,7 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 	x := NewIndex()
 	x.slot = make(map[int64]uint32, ndocs)
 	x.docs = make([]docEntry, ndocs)
+	x.lens = make([]uint32, ndocs)
 	for i := range x.docs {
 		idb := take(8)
 		if !ok {
@@ -169,6 +170,7 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 			return nil, nil, bad("duplicate document id")
 		}
 		x.slot[d.id] = uint32(i)
+		x.lens[i] = d.len
 		x.totalLen += uint64(d.len)
 	}
 	x.live = len(x.docs)
