@@ -2,7 +2,6 @@ package lexical
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/bits"
 	"slices"
@@ -98,6 +97,10 @@ type queryTerm struct {
 // idf is Lucene's ln(1 + (N - df + 0.5) / (df + 0.5)), which is never
 // negative, so a term in most documents adds a little instead of
 // subtracting.
+//
+// Search does not score every posting: documents that cannot reach the
+// top k are skipped (see the top of search.go), and the result is the
+// same, to the bit, as scoring them all.
 func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, accept func(id int64) bool) ([]Scored, error) {
 	if k <= 0 || x.live == 0 {
 		return []Scored{}, nil
@@ -198,9 +201,7 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 	// document whose upper bound is below it can enter the top k.
 	lbs := sc.heap[:0]
 	defer func() { sc.heap = lbs[:0] }()
-	kthWork := 0
 	kth := func(slots []uint32) float64 {
-		kthWork += len(slots)
 		lbs = lbs[:0]
 		for _, d := range slots {
 			lb := lower(d)
@@ -372,9 +373,6 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 		}
 	}
 	cands = kept
-	if debugPrune != nil {
-		debugPrune(fmt.Sprintf("terms %d stop %d scanned %d of %d theta %.2f touched %d cands %d kthwork %d", len(order), j, leftPostings[0]-leftPostings[j], leftPostings[0], theta, len(touched), len(cands), kthWork))
-	}
 	// The survivors, scored exactly as the exhaustive scoring would.
 	h := minHeap(make([]Scored, 0, min(k, len(cands))))
 	for _, d := range cands {
@@ -550,14 +548,4 @@ func (h *minHeap) offer(c Scored, k int) {
 		t[i], t[m] = t[m], t[i]
 		i = m
 	}
-}
-
-var debugPrune func(string)
-
-func boundsOf(terms []queryTerm, order []int) string {
-	var b []string
-	for _, i := range order {
-		b = append(b, fmt.Sprintf("%.1f/%d", terms[i].bound, len(terms[i].ps)))
-	}
-	return fmt.Sprint(b)
 }

@@ -100,11 +100,6 @@ func BenchmarkSearch100kJapanese(b *testing.B) {
 	b.Logf("%d chunks, %d terms, %d postings; a question has %d postings on average", x.Len(), x.Terms(), x.Postings(), postings/len(questions))
 	ctx := context.Background()
 	x.Search(ctx, questions[0], 3, Params{}, nil) // computes the specificities once
-	debugPrune = func(s string) { b.Log(s) }
-	for _, q := range questions {
-		x.Search(ctx, q, 10, Params{}, nil)
-	}
-	debugPrune = nil
 	even := func(id int64) bool { return id%2 == 0 }
 	for _, k := range []int{3, 10, 50} {
 		for _, filtered := range []bool{false, true} {
