@@ -121,6 +121,10 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 	// first usable weight.
 	terms := sc.terms[:0]
 	tids := make([]uint32, 0, len(query))
+	var seen map[uint32]bool // for long queries; short ones search tids
+	if len(query) > 32 {
+		seen = make(map[uint32]bool, len(query))
+	}
 	for qi, qt := range query {
 		if qi%16 == 15 {
 			if err := ctx.Err(); err != nil {
@@ -128,8 +132,11 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 			}
 		}
 		tid, ok := x.termID[qt.Term]
-		if !ok || x.df[tid] == 0 || qt.Weight <= 0 || slices.Contains(tids, tid) {
+		if !ok || x.df[tid] == 0 || qt.Weight <= 0 || seen[tid] || (seen == nil && slices.Contains(tids, tid)) {
 			continue
+		}
+		if seen != nil {
+			seen[tid] = true
 		}
 		tids = append(tids, tid)
 		terms = append(terms, queryTerm{w: qt.Weight * idf(n, float64(x.df[tid])), ps: x.post[tid]})
@@ -159,6 +166,9 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 			}
 		}
 		t.bound *= slack
+		if !(t.bound >= 0) { // NaN from a damaged snapshot's empty document
+			t.bound = math.Inf(1)
+		}
 	}
 
 	if cap(sc.score) < len(x.docs) {
@@ -311,12 +321,10 @@ func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, 
 		sc.bits = make([]uint64, words)
 	}
 	marks := sc.bits[:(len(x.docs)+63)/64]
-	for i, d := range touched {
-		if i&4095 == 4095 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
+	if err := ctx.Err(); err != nil {
+		return nil, err // before any mark is set: the bitmap must be left clear
+	}
+	for _, d := range touched {
 		if upper(d, left[j]) >= theta && accepted(d) {
 			marks[d/64] |= 1 << (d % 64)
 		}

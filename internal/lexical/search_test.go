@@ -221,3 +221,25 @@ func FuzzSearchPruning(f *testing.F) {
 		newPruneCase(t, seed).run(3)
 	})
 }
+
+// TestSearchPruningAfterCancel checks that a search cancelled halfway
+// leaves no state behind for the next one.
+func TestSearchPruningAfterCancel(t *testing.T) {
+	c := newPruneCase(t, 5)
+	for i := range 2000 {
+		c.add(int64(i))
+	}
+	c.next = 2000
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 20 {
+		q := c.question()
+		for i := range 40 { // long enough to reach the cancellation checks
+			q = append(q, QueryTerm{Term: fmt.Sprintf("w%dx", i), Weight: 1})
+		}
+		if _, err := c.x.Search(ctx, q, 5, Params{}, nil); err == nil {
+			t.Fatal("a cancelled search returned no error")
+		}
+		c.check("after a cancelled search")
+	}
+}
