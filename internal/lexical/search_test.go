@@ -3,8 +3,10 @@ package lexical
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -242,4 +244,53 @@ func TestSearchPruningAfterCancel(t *testing.T) {
 		}
 		c.check("after a cancelled search")
 	}
+}
+
+// TestSearchPruningJSQuAD compares pruned and exhaustive search on real
+// text: JSQuAD's paragraphs cut into sentences, and its questions.
+func TestSearchPruningJSQuAD(t *testing.T) {
+	corpus, err := os.ReadFile("../../../shared/eval/jsquad/corpus.jsonl")
+	if err != nil {
+		t.Skip("shared/ is absent")
+	}
+	queries, err := os.ReadFile("../../../shared/eval/jsquad/dev-queries.jsonl")
+	if err != nil {
+		t.Skip("shared/ is absent")
+	}
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	an, _ := New(AnalyzerBigram)
+	x := NewIndex()
+	id := int64(0)
+	for line := range bytes.Lines(corpus) {
+		var d struct{ Title, Text string }
+		if json.Unmarshal(line, &d) != nil {
+			continue
+		}
+		for s := range strings.SplitSeq(d.Text, "。") {
+			x.Add(id, an.Analyze(nil, d.Title+"\n"+s))
+			id++
+		}
+	}
+	ctx := context.Background()
+	n := 0
+	for line := range bytes.Lines(queries) {
+		var q struct{ Query string }
+		if json.Unmarshal(line, &q) != nil {
+			continue
+		}
+		terms := AnalyzeQuery(an, q.Query)
+		for _, k := range []int{1, 3, 20} {
+			for _, p := range []Params{{}, {NoSpecificity: true}} {
+				got, _ := x.Search(ctx, terms, k, p, nil)
+				want, _ := x.searchExhaustive(ctx, terms, k, p, nil)
+				if !slices.Equal(got, want) {
+					t.Fatalf("%q, k %d, %+v:\npruned     %v\nexhaustive %v", q.Query, k, p, got, want)
+				}
+			}
+		}
+		n++
+	}
+	t.Logf("%d sentences, %d questions", id, n)
 }
