@@ -1,7 +1,6 @@
 package lexical
 
 import (
-	"context"
 	"math"
 	"slices"
 	"strings"
@@ -68,8 +67,17 @@ type Index struct {
 	terms  []string    // by term id
 	post   [][]posting // by term id
 	df     []uint32    // live documents per term id
+	// maxTF and minLen are, by term id, the largest term frequency and the
+	// shortest document among the term's postings, dead ones included (a
+	// removed posting only loosens them). They bound the term's BM25 part
+	// for any k1 and b, which lets Search skip documents that cannot reach
+	// the top k (search.go). Add raises them; compaction and ReadIndex
+	// compute them afresh.
+	maxTF  []uint32
+	minLen []uint32
 
 	docs     []docEntry // by slot
+	lens     []uint32   // by slot, docs[slot].len: Search reads lengths from this compact copy, not the larger entries
 	slot     map[int64]uint32
 	live     int
 	totalLen uint64
@@ -102,10 +110,14 @@ type Index struct {
 // idf drifts as the collection grows. The mutex serialises the lazy
 // computation among concurrent Searches.
 type specificity struct {
-	mu      sync.Mutex
-	bySlot  []float32 // nil until computed
-	sum     float64   // over live documents
-	changes int       // Adds and Removes since the last full pass
+	mu     sync.Mutex
+	bySlot []float32 // nil until computed
+	// maxByTerm is, by term id, the largest specificity among the term's
+	// documents (dead ones included), for Search's bounds. It is computed
+	// and extended with bySlot; a term added since may be missing from it.
+	maxByTerm []float32
+	sum       float64 // over live documents
+	changes   int     // Adds and Removes since the last full pass
 }
 
 type posting struct {
@@ -154,6 +166,8 @@ func (x *Index) Add(id int64, terms []string) {
 			x.terms = append(x.terms, t)
 			x.post = append(x.post, nil)
 			x.df = append(x.df, 0)
+			x.maxTF = append(x.maxTF, 0)
+			x.minLen = append(x.minLen, math.MaxUint32)
 			x.count = append(x.count, 0)
 		}
 		if x.count[tid] == 0 {
@@ -165,6 +179,8 @@ func (x *Index) Add(id int64, terms []string) {
 	d := docEntry{id: id, len: uint32(len(terms)), terms: slices.Clone(distinct)}
 	for _, tid := range distinct {
 		x.post[tid] = append(x.post[tid], posting{slot: s, tf: x.count[tid]})
+		x.maxTF[tid] = max(x.maxTF[tid], x.count[tid])
+		x.minLen[tid] = min(x.minLen[tid], d.len)
 		if x.df[tid] == 0 {
 			x.vocab++
 		}
@@ -177,6 +193,7 @@ func (x *Index) Add(id int64, terms []string) {
 		d.terms = nil // built with the others on the first Remove
 	}
 	x.docs = append(x.docs, d)
+	x.lens = append(x.lens, d.len)
 	x.slot[id] = s
 	x.live++
 	x.totalLen += uint64(d.len)
@@ -184,6 +201,12 @@ func (x *Index) Add(id int64, terms []string) {
 	if x.spec.bySlot != nil {
 		v := x.docSpecificity(distinct)
 		x.spec.bySlot = append(x.spec.bySlot, v)
+		for len(x.spec.maxByTerm) < len(x.terms) {
+			x.spec.maxByTerm = append(x.spec.maxByTerm, 0)
+		}
+		for _, tid := range distinct {
+			x.spec.maxByTerm[tid] = max(x.spec.maxByTerm[tid], v)
+		}
 		x.spec.sum += float64(v)
 		x.spec.changes++
 	}
@@ -274,6 +297,8 @@ func (x *Index) compact() {
 	terms := make([]string, 0, len(x.terms))
 	post := make([][]posting, 0, len(x.terms))
 	df := make([]uint32, 0, len(x.terms))
+	maxTF := make([]uint32, 0, len(x.terms))
+	minLen := make([]uint32, 0, len(x.terms))
 	termID := make(map[string]uint32, len(x.terms))
 	for tid, ps := range x.post {
 		if x.df[tid] == 0 {
@@ -281,9 +306,11 @@ func (x *Index) compact() {
 			continue
 		}
 		kept := make([]posting, 0, x.df[tid])
+		mtf, mlen := uint32(0), uint32(math.MaxUint32)
 		for _, p := range ps {
 			if ns := remap[p.slot]; ns != math.MaxUint32 {
 				kept = append(kept, posting{slot: ns, tf: p.tf})
+				mtf, mlen = max(mtf, p.tf), min(mlen, docs[ns].len)
 			}
 		}
 		termRemap[tid] = uint32(len(terms))
@@ -291,6 +318,8 @@ func (x *Index) compact() {
 		terms = append(terms, x.terms[tid])
 		post = append(post, kept)
 		df = append(df, x.df[tid])
+		maxTF = append(maxTF, mtf)
+		minLen = append(minLen, mlen)
 	}
 	for i := range docs {
 		for j, tid := range docs[i].terms {
@@ -299,26 +328,37 @@ func (x *Index) compact() {
 		slices.Sort(docs[i].terms)
 	}
 	x.docs, x.terms, x.post, x.df, x.termID = docs, terms, post, df, termID
+	x.lens = make([]uint32, len(docs))
+	for i, d := range docs {
+		x.lens[i] = d.len
+	}
+	x.maxTF, x.minLen = maxTF, minLen
 	x.count = make([]uint32, len(terms))
 	x.vocab = len(terms)
 	x.spec.mu.Lock()
-	x.spec.bySlot = nil // slots were renumbered
+	x.spec.bySlot, x.spec.maxByTerm = nil, nil // slots and term ids were renumbered
 	x.spec.mu.Unlock()
 }
 
 // specificities returns every slot's specificity and the mean over live
 // documents, computing them if they are missing or have drifted.
 func (x *Index) specificities() ([]float32, float64) {
+	bySlot, mean, _ := x.specificityBounds()
+	return bySlot, mean
+}
+
+// specificityBounds is specificities with, by term id, the largest
+// specificity among the term's documents.
+func (x *Index) specificityBounds() (bySlot []float32, mean float64, maxByTerm []float32) {
 	x.spec.mu.Lock()
 	defer x.spec.mu.Unlock()
 	if x.spec.bySlot == nil || len(x.spec.bySlot) != len(x.docs) || x.spec.changes > x.live/8+64 {
 		x.computeSpecificity()
 	}
-	mean := 0.0
 	if x.live > 0 {
 		mean = x.spec.sum / float64(x.live)
 	}
-	return x.spec.bySlot, mean
+	return x.spec.bySlot, mean, x.spec.maxByTerm
 }
 
 // computeSpecificity fills spec.bySlot in one pass over the postings.
@@ -345,175 +385,11 @@ func (x *Index) computeSpecificity() {
 		by[s] = float32(sum[s] / float64(cnt[s]))
 		total += float64(by[s])
 	}
-	x.spec.bySlot, x.spec.sum, x.spec.changes = by, total, 0
-}
-
-// Scored is a document id with its score (see [Index.Search]).
-type Scored struct {
-	ID    int64
-	Score float32
-}
-
-type searchScratch struct {
-	score   []float32
-	touched []uint32
-}
-
-// Search returns the k documents that rank best for the weighted query
-// terms, best first, ties broken by the smaller id. Documents that share
-// no term with the query are never returned, so fewer than k may come
-// back. A repeated query term counts once, with its first weight. accept,
-// if not nil, filters candidates by id.
-//
-// A document's score is its Okapi BM25 score, each query term's part
-// multiplied by the term's weight, times its specificity weighting
-// (s/s̄)^γ: s is the mean idf of the document's distinct terms, s̄ its
-// mean over the collection and γ Params.Specificity. Scraped pages repeat
-// boilerplate (slide footers, headings, navigation) whose chunks match a
-// query's words as well as the chunk that answers it, but are made of
-// words found everywhere; the weighting ranks a chunk of specific
-// vocabulary above one of boilerplate with the same match. On passages of
-// even quality (JSQuAD) it changes nothing measurable.
-//
-// idf is Lucene's ln(1 + (N - df + 0.5) / (df + 0.5)), which is never
-// negative, so a term in most documents adds a little instead of
-// subtracting.
-func (x *Index) Search(ctx context.Context, query []QueryTerm, k int, p Params, accept func(id int64) bool) ([]Scored, error) {
-	if k <= 0 || x.live == 0 {
-		return []Scored{}, nil
-	}
-	k1, b, gamma := p.resolve()
-	n := float64(x.live)
-	avgdl := float64(x.totalLen) / n
-	if avgdl == 0 {
-		avgdl = 1
-	}
-	sc, _ := x.scratch.Get().(*searchScratch)
-	if sc == nil {
-		sc = &searchScratch{}
-	}
-	defer x.scratch.Put(sc)
-	if cap(sc.score) < len(x.docs) {
-		sc.score = make([]float32, len(x.docs))
-	}
-	score := sc.score[:len(x.docs)]
-	touched := sc.touched[:0]
-	defer func() {
-		for _, s := range touched {
-			score[s] = 0
-		}
-		sc.touched = touched[:0]
-	}()
-
-	seen := make(map[uint32]bool, len(query))
-	for qi, qt := range query {
-		if qi%16 == 15 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		tid, ok := x.termID[qt.Term]
-		if !ok || seen[tid] || x.df[tid] == 0 || qt.Weight <= 0 {
-			continue
-		}
-		seen[tid] = true
-		w := qt.Weight * idf(n, float64(x.df[tid]))
-		for _, ps := range x.post[tid] {
-			d := &x.docs[ps.slot]
-			if d.dead {
-				continue
-			}
-			tf := float64(ps.tf)
-			norm := k1 * (1 - b + b*float64(d.len)/avgdl)
-			s := float32(w * tf * (k1 + 1) / (tf + norm))
-			if score[ps.slot] == 0 {
-				touched = append(touched, ps.slot)
-			}
-			score[ps.slot] += s
+	maxBy := make([]float32, len(x.terms))
+	for tid, ps := range x.post {
+		for _, p := range ps {
+			maxBy[tid] = max(maxBy[tid], by[p.slot])
 		}
 	}
-	if gamma > 0 && len(touched) > 0 {
-		spec, mean := x.specificities()
-		if mean > 0 {
-			for _, s := range touched {
-				r := float64(spec[s]) / mean
-				if gamma == 0.5 {
-					r = math.Sqrt(r)
-				} else {
-					r = math.Pow(r, gamma)
-				}
-				score[s] *= float32(r)
-			}
-		}
-	}
-	h := minHeap(make([]Scored, 0, min(k, len(touched))))
-	for i, s := range touched {
-		if i&4095 == 4095 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-		}
-		c := Scored{ID: x.docs[s].id, Score: score[s]}
-		if len(h) == k && !worse(h[0], c) {
-			continue
-		}
-		if accept != nil && !accept(c.ID) {
-			continue
-		}
-		h.offer(c, k)
-	}
-	top := []Scored(h)
-	slices.SortFunc(top, func(a, b Scored) int {
-		switch {
-		case worse(b, a):
-			return -1
-		case worse(a, b):
-			return 1
-		}
-		return 0
-	})
-	return top, nil
-}
-
-// worse reports whether a ranks below b.
-func worse(a, b Scored) bool {
-	if a.Score != b.Score {
-		return a.Score < b.Score
-	}
-	return a.ID > b.ID
-}
-
-// minHeap keeps the best k seen, the weakest at the root.
-type minHeap []Scored
-
-func (h *minHeap) offer(c Scored, k int) {
-	t := *h
-	if len(t) < k {
-		t = append(t, c)
-		for i := len(t) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !worse(t[i], t[p]) {
-				break
-			}
-			t[i], t[p] = t[p], t[i]
-			i = p
-		}
-		*h = t
-		return
-	}
-	t[0] = c
-	for i := 0; ; {
-		l, m := 2*i+1, i
-		if l < len(t) && worse(t[l], t[m]) {
-			m = l
-		}
-		if r := l + 1; r < len(t) && worse(t[r], t[m]) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		t[i], t[m] = t[m], t[i]
-		i = m
-	}
+	x.spec.bySlot, x.spec.sum, x.spec.changes, x.spec.maxByTerm = by, total, 0, maxBy
 }

@@ -36,6 +36,9 @@
 // page ranks below the chunk that answers; k1, b and that weighting are
 // parameters of the search, so they can change without a rebuild. The
 // defaults were chosen on two benchmarks (docs/benchmarks.md).
+// A search skips the documents that cannot reach the top k (MaxScore-style
+// bounds per query term, search.go), with the same result as scoring every
+// posting.
 //
 // The vocabulary is bounded: when it outgrows an eighth of the postings
 // (and a floor of 262,144 terms), as random or encoded text makes it do,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"slices"
 )
 
@@ -156,6 +157,7 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 	x := NewIndex()
 	x.slot = make(map[int64]uint32, ndocs)
 	x.docs = make([]docEntry, ndocs)
+	x.lens = make([]uint32, ndocs)
 	for i := range x.docs {
 		idb := take(8)
 		if !ok {
@@ -168,6 +170,7 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 			return nil, nil, bad("duplicate document id")
 		}
 		x.slot[d.id] = uint32(i)
+		x.lens[i] = d.len
 		x.totalLen += uint64(d.len)
 	}
 	x.live = len(x.docs)
@@ -180,6 +183,8 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 	x.terms = make([]string, 0, nterms)
 	x.post = make([][]posting, 0, nterms)
 	x.df = make([]uint32, 0, nterms)
+	x.maxTF = make([]uint32, 0, nterms)
+	x.minLen = make([]uint32, 0, nterms)
 	// Postings are carved out of large slabs rather than allocated per
 	// term: a vocabulary of hundreds of thousands of terms would otherwise
 	// cost as many allocations. Each term's slice is capped at its length,
@@ -202,6 +207,7 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 		ps := slab[:np:np]
 		slab = slab[np:]
 		slot := uint64(0)
+		mtf, mlen := uint32(0), uint32(math.MaxUint32)
 		for i := range ps {
 			slot += uv()
 			tf := uv()
@@ -209,7 +215,10 @@ func decodeSnapshot(data []byte) (*Index, []byte, error) {
 				return nil, nil, bad("postings")
 			}
 			ps[i] = posting{slot: uint32(slot), tf: uint32(tf)}
+			mtf, mlen = max(mtf, ps[i].tf), min(mlen, x.docs[slot].len)
 		}
+		x.maxTF = append(x.maxTF, mtf)
+		x.minLen = append(x.minLen, mlen)
 		x.post = append(x.post, ps)
 		x.df = append(x.df, uint32(np))
 		if np > 0 {
