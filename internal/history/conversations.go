@@ -51,17 +51,9 @@ func (s *Store) Conversations(ctx context.Context, user string, limit int) ([]Co
 		return nil, err
 	}
 	out := []Conversation{}
-	_, err := s.view(ctx, func(tx *bolt.Tx) error {
-		prefix := key(user, "")
-		c := tx.Bucket(bConvs).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var conv Conversation
-			if err := jsonUnmarshal(v, &conv, "a conversation"); err != nil {
-				return err
-			}
-			out = append(out, conv)
-		}
-		return nil
+	_, err := s.view(ctx, func(tx *bolt.Tx) (err error) {
+		out, err = userConversations(tx, user)
+		return err
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Updated.After(out[j].Updated) })
 	if limit > 0 && len(out) > limit {
@@ -272,15 +264,9 @@ func (s *Store) pruneConversations(tx *bolt.Tx, user string, now time.Time) erro
 		}
 	}
 	if s.opts.MaxConversations > 0 {
-		var mine []Conversation
-		prefix := key(user, "")
-		c := tx.Bucket(bConvs).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var conv Conversation
-			if err := jsonUnmarshal(v, &conv, "a conversation"); err != nil {
-				return err
-			}
-			mine = append(mine, conv)
+		mine, err := userConversations(tx, user)
+		if err != nil {
+			return err
 		}
 		if extra := len(mine) - s.opts.MaxConversations; extra > 0 {
 			sort.Slice(mine, func(i, j int) bool { return mine[i].Updated.Before(mine[j].Updated) })
@@ -292,4 +278,20 @@ func (s *Store) pruneConversations(tx *bolt.Tx, user string, now time.Time) erro
 		}
 	}
 	return nil
+}
+
+// userConversations reads user's conversations (without their turns) in
+// key order.
+func userConversations(tx *bolt.Tx, user string) ([]Conversation, error) {
+	out := []Conversation{}
+	prefix := key(user, "")
+	c := tx.Bucket(bConvs).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var conv Conversation
+		if err := jsonUnmarshal(v, &conv, "a conversation"); err != nil {
+			return nil, err
+		}
+		out = append(out, conv)
+	}
+	return out, nil
 }
